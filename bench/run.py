@@ -1,0 +1,16 @@
+"""Run every benchmark: `make bench` or `.venv/bin/python bench/run.py`."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+os.environ.setdefault("WIRE_CACHE_DIR", str(HERE.parent / ".wire-cache"))
+
+import bench_call  # noqa: E402
+
+if __name__ == "__main__":
+    bench_call.main()

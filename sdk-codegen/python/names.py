@@ -1,0 +1,60 @@
+"""Python identifiers for document names: types, fields and ops."""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+from collections.abc import Callable, Iterable
+
+from ..model import CodegenError
+
+# Names the generated modules import or define next to the user's types.
+SDK_NAMES = frozenset(
+    {
+        "Any", "Literal", "NotRequired", "TypedDict", "TypeAlias", "ABC", "abstractmethod",
+        "annotations", "Ctx", "Handlers", "HostcallError", "Json", "LogLevel", "OpSpec",
+        "OPS", "PolicyInput", "PolicyDecision", "export", "MatWire",
+    }
+)  # fmt: skip
+_BUILTINS = frozenset(dir(builtins))
+
+
+def identifier(name: str) -> str:
+    """`name` made a valid identifier: other characters become `_`, a leading digit gets `_`."""
+    ident = re.sub(r"\W", "_", name, flags=re.ASCII)
+    return f"_{ident}" if not ident or ident[0].isdigit() else ident
+
+
+def is_plain_identifier(name: str) -> bool:
+    return name.isidentifier() and name.isascii() and not keyword.iskeyword(name)
+
+
+def type_names(names: Iterable[str]) -> dict[str, str]:
+    """Document type name → Python name; a name that would shadow a builtin, a keyword or an
+    SDK name gets a trailing `_`."""
+    return _unique(names, lambda n: _suffix(identifier(n), SDK_NAMES | _BUILTINS), "type")
+
+
+def method_names(ops: Iterable[str]) -> dict[str, str]:
+    """Op name → `Handlers` method name (`orders.place` → `orders_place`)."""
+    return _unique(ops, lambda n: _suffix(identifier(n), frozenset()), "op")
+
+
+def _suffix(ident: str, reserved: frozenset[str]) -> str:
+    return f"{ident}_" if keyword.iskeyword(ident) or ident in reserved else ident
+
+
+def _unique(names: Iterable[str], convert: Callable[[str], str], what: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for name in names:
+        py = convert(name)
+        if py in seen:
+            raise CodegenError(
+                f"{what}s {seen[py]!r} and {name!r} both become the Python name {py!r}: "
+                f"rename one of them"
+            )
+        seen[py] = name
+        out[name] = py
+    return out

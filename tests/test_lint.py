@@ -1,0 +1,24 @@
+"""The code stays ruff-clean and mypy-clean (wire/ and typegraph/, strict)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def run(*cmd: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+
+
+def test_ruff() -> None:
+    out = run(str(BIN / "ruff"), "check", ".")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_mypy() -> None:
+    out = run(str(BIN / "mypy"))
+    assert out.returncode == 0, out.stdout + out.stderr

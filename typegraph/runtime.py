@@ -1,0 +1,69 @@
+"""The wire runtime: WebAssembly components that implement materializers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from .func import Effect, Func
+from .materializer import Materializer
+from .policy import Policy
+from .types import Ref, Struct, Type
+
+__all__ = ["InstancePolicy", "WireRuntime"]
+
+InstancePolicy = Literal["fresh", "pooled"]
+
+
+class WireRuntime:
+    """A guest component: ``component`` is a built ``.wasm`` or a guest source
+    folder, relative to the typegraph file's folder.
+
+    ``instances`` is ``"fresh"`` (a new instance per call) or ``"pooled"`` (up to
+    ``pool_size`` warm instances). ``channels`` lists the channels its guests may
+    use (``grants.channels``). ``name`` defaults to the component's file stem.
+    """
+
+    def __init__(
+        self,
+        component: str,
+        *,
+        name: str | None = None,
+        instances: InstancePolicy = "fresh",
+        pool_size: int = 4,
+        deadline_ms: int = 10_000,
+        memory_bytes: int = 128 * 2**20,
+        channels: Sequence[str] | None = None,
+    ) -> None:
+        self.component = component
+        self.name = name
+        self.instances = instances
+        self.pool_size = pool_size
+        self.deadline_ms = deadline_ms
+        self.memory_bytes = memory_bytes
+        self.channels: tuple[str, ...] | None = None if channels is None else tuple(channels)
+
+    def __repr__(self) -> str:
+        return f"WireRuntime({self.component!r}, name={self.name!r})"
+
+    def op(self, name: str, title: str | None = None, data: Any = None) -> Materializer:
+        """The materializer for op ``name`` (``title`` defaults to ``name``, ``data`` to ``{}``)."""
+        return Materializer(self, name, title, {} if data is None else data)
+
+    def handler(
+        self,
+        inp: Struct | Ref,
+        out: Type,
+        *,
+        name: str,
+        effect: Effect = "read",
+        title: str | None = None,
+        data: Any = None,
+    ) -> Func:
+        """Shorthand for ``t.func(inp, out, self.op(name), effect=effect)``."""
+        return Func(inp, out, self.op(name, title, data), effect)
+
+    def policy(self, name: str, *, op: str | None = None, data: Any = None) -> Policy:
+        """A custom policy named ``name``, decided by op ``op`` (default: ``name``)
+        of this runtime, which returns ``"allow"``, ``"deny"`` or ``"pass"``."""
+        return Policy("custom", name, self.op(op or name, data=data))

@@ -1,0 +1,177 @@
+"""The host: a typegraph document turned into callable functions backed by guests.
+
+`call_sync` runs on the calling thread (never call it from an event loop);
+`await call(...)` runs the guest on the worker pool. Arguments are checked against the
+function's input schema before the guest runs, the result against its output schema
+after: bad input never reaches a guest, a bad result never reaches a caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .engine import Engine, default_engine
+from .errors import InputInvalid, OutputInvalid, TypegraphLoadError, UnknownFunction, WireError
+from .hostcalls import HostcallRegistry, default_registry
+from .protocol import MatInfo
+from .runtime import ComponentResolver, GuestRuntime, RuntimeSpec
+from .validation import Validator, describe
+
+log = logging.getLogger("wire.host")
+
+
+@dataclass(frozen=True)
+class Function:
+    """A typegraph function as the host runs it."""
+
+    name: str
+    runtime: GuestRuntime
+    op: str
+    effect: str
+    exposed: bool
+    input: Validator
+    output: Validator
+
+
+class Host:
+    """Runs the functions of one typegraph document."""
+
+    def __init__(
+        self,
+        document: dict[str, Any],
+        base_dir: Path,
+        *,
+        engine: Engine | None = None,
+        hostcalls: HostcallRegistry | None = None,
+        max_workers: int | None = None,
+        resolve_component: ComponentResolver | None = None,
+    ) -> None:
+        import typegraph  # the document's own validation and schema derivation
+
+        try:
+            typegraph.validate_document(document)
+        except typegraph.TypegraphError as e:
+            raise TypegraphLoadError(str(e), where=document.get("name")) from e
+        self.document = document
+        self.name: str = document["name"]
+        self.base_dir = base_dir
+        self.engine = engine or default_engine()
+        self.hostcalls = hostcalls or default_registry()
+        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="wire-guest")
+        self.runtimes: dict[str, GuestRuntime] = {}
+        mats = document["materializers"]
+        for rt_name, entry in document["runtimes"].items():
+            ops = [
+                MatInfo(m["op"], m.get("title", m["op"]), m.get("data", {}))
+                for m in mats.values()
+                if m["runtime"] == rt_name
+            ]
+            self.runtimes[rt_name] = GuestRuntime(
+                RuntimeSpec.from_document(rt_name, entry),
+                typegraph=self.name,
+                base_dir=base_dir,
+                ops=ops,
+                engine=self.engine,
+                hostcalls=self.hostcalls,
+                resolve_component=resolve_component,
+            )
+        self.functions: dict[str, Function] = {}
+        for fn_name, fn in document["functions"].items():
+            mat = mats[fn["materializer"]]
+            in_schema, out_schema = typegraph.function_schemas(document, fn_name)
+            self.functions[fn_name] = Function(
+                name=fn_name,
+                runtime=self.runtimes[mat["runtime"]],
+                op=mat["op"],
+                effect=fn.get("effect", "read"),
+                exposed=bool(fn.get("exposed", False)),
+                input=Validator(in_schema),
+                output=Validator(out_schema),
+            )
+
+    @classmethod
+    def load(cls, path: str | Path, name: str | None = None, **kw: Any) -> Host:
+        """Load a typegraph `.py` file and make a host for it."""
+        import typegraph
+
+        path = Path(path).resolve()
+        try:
+            doc = typegraph.load(path, name=name)
+        except typegraph.TypegraphError as e:
+            raise TypegraphLoadError(str(e), where=str(path)) from e
+        return cls(doc, path.parent, **kw)
+
+    # -- calls -------------------------------------------------------------------
+
+    def function(self, name: str) -> Function:
+        try:
+            return self.functions[name]
+        except KeyError:
+            known = ", ".join(sorted(self.functions)) or "none"
+            raise UnknownFunction(
+                f"no function '{name}' in typegraph '{self.name}' (functions: {known})",
+                where=self.name,
+            ) from None
+
+    def call_sync(self, name: str, args: Any, *, extra: dict[str, Any] | None = None) -> Any:
+        """Check `args`, run the guest on this thread, check and return its result."""
+        fn = self.function(name)
+        where = f"{self.name}.{name}"
+        bad = fn.input.check(args)
+        if bad:
+            raise InputInvalid(
+                f"invalid arguments: {describe(bad)}",
+                where=where,
+                details=[{"path": v.path, "message": v.message} for v in bad],
+            )
+        out = fn.runtime.call(fn.op, orjson.dumps(args).decode(), function=name, extra=extra)
+        try:
+            result = orjson.loads(out)
+        except orjson.JSONDecodeError:
+            raise OutputInvalid(
+                f"the guest returned something that is not JSON: {out[:80]!r}", where=where
+            ) from None
+        bad = fn.output.check(result)
+        if bad:
+            raise OutputInvalid(
+                f"the guest's result does not match the output type: {describe(bad)}",
+                where=where,
+                details=[{"path": v.path, "message": v.message} for v in bad],
+            )
+        return result
+
+    async def call(self, name: str, args: Any, *, extra: dict[str, Any] | None = None) -> Any:
+        """Like `call_sync`, on the worker pool: never runs wasm on the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._pool, lambda: self.call_sync(name, args, extra=extra)
+        )
+
+    def start(self) -> dict[str, WireError | None]:
+        """Start every runtime now; return each runtime's start error (None when fine)."""
+        errors: dict[str, WireError | None] = {}
+        for name, rt in self.runtimes.items():
+            try:
+                rt.start()
+                errors[name] = None
+            except WireError as e:
+                errors[name] = e
+        return errors
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        for rt in self.runtimes.values():
+            rt.close()
+
+    def __enter__(self) -> Host:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

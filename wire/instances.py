@@ -1,0 +1,187 @@
+"""Guest instances and the per-runtime instance policies (fresh per call, or pooled).
+
+Each instance owns its store: its memory cap, its WASI context (no preopened
+directories, no environment, no network; stdout/stderr go to the host log) and its
+epoch deadline. A trapped instance is discarded, never reused.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import wasmtime
+from wasmtime.component import Component, Linker, Variant
+
+from .engine import Engine
+from .errors import WireError
+from .guest_output import OutputPipe
+from .protocol import MatInfo, call_init, handle_error, make_handle_req, resolve_exports, trap_error
+
+NO_DEADLINE = 2**62  # epoch ticks: effectively never, between calls
+
+
+@dataclass(frozen=True)
+class Limits:
+    deadline_ms: int = 10_000
+    memory_bytes: int = 128 * 2**20
+
+
+@dataclass(frozen=True)
+class GuestStdio:
+    """Where a runtime's guests write: pipes read into its logger (see guest_output)."""
+
+    stdout: OutputPipe
+    stderr: OutputPipe
+
+    @classmethod
+    def for_logger(cls, logger: logging.Logger) -> GuestStdio:
+        return cls(OutputPipe(logger, logging.INFO), OutputPipe(logger, logging.WARNING))
+
+    def close(self, drain_s: float = 0.5) -> None:
+        """Close the pipes and give the last lines a moment to reach the log."""
+        self.stdout.close()
+        self.stderr.close()
+        self.stdout.drain(drain_s)
+        self.stderr.drain(drain_s)
+
+
+class GuestInstance:
+    """One instantiated component, initialised with its runtime's ops."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        component: Component,
+        linker: Linker,
+        ops: list[MatInfo],
+        limits: Limits,
+        stdio: GuestStdio,
+        where: str,
+    ) -> None:
+        self.limits = limits
+        self.where = where
+        self.broken = False
+        self.calls = 0
+        self._ticks = engine.ticks_for(limits.deadline_ms)
+        store = wasmtime.Store(engine.wasm)
+        store.set_limits(memory_size=limits.memory_bytes)
+        wasi = wasmtime.WasiConfig()
+        wasi.stdout_file = stdio.stdout.path
+        wasi.stderr_file = stdio.stderr.path
+        store.set_wasi(wasi)
+        self.store = store
+        store.set_epoch_deadline(self._ticks)
+        try:
+            instance = linker.instantiate(store, component)
+            self._init, self._handle = resolve_exports(store, instance, where)
+            call_init(store, self._init, ops, where)
+        except WireError:
+            self.broken = True
+            raise
+        except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
+            self.broken = True
+            raise trap_error(e, "init", where, limits.deadline_ms) from e
+        finally:
+            store.set_epoch_deadline(NO_DEADLINE)
+
+    def handle(self, op: str, in_json: str) -> str:
+        """Call `handle`; return the guest's JSON string or raise the mapped wire error."""
+        store, fn = self.store, self._handle
+        store.set_epoch_deadline(self._ticks)
+        try:
+            res = fn(store, make_handle_req(op, in_json))
+            fn.post_return(store)
+        except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
+            self.broken = True
+            raise trap_error(e, op, self.where, self.limits.deadline_ms) from e
+        finally:
+            store.set_epoch_deadline(NO_DEADLINE)
+        self.calls += 1
+        if isinstance(res, str):
+            return res
+        if isinstance(res, Variant):
+            raise handle_error(res, op, self.where)
+        self.broken = True
+        raise WireError(f"op '{op}': unexpected value from handle: {res!r}", where=self.where)
+
+
+Factory = Callable[[], GuestInstance]
+
+
+class InstancePolicy:
+    """How a runtime gets an instance for a call and what happens to it afterwards."""
+
+    name = "abstract"
+
+    def __init__(self, factory: Factory) -> None:
+        self.factory = factory
+
+    def acquire(self) -> GuestInstance:
+        raise NotImplementedError
+
+    def release(self, inst: GuestInstance) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class FreshInstances(InstancePolicy):
+    """A new instance per call: no state survives between calls (isolation)."""
+
+    name = "fresh"
+
+    def acquire(self) -> GuestInstance:
+        return self.factory()
+
+    def release(self, inst: GuestInstance) -> None:
+        pass
+
+
+class PooledInstances(InstancePolicy):
+    """Up to `size` warm instances reused across calls; a broken one is replaced."""
+
+    name = "pooled"
+
+    def __init__(self, factory: Factory, size: int) -> None:
+        super().__init__(factory)
+        if size < 1:
+            raise ValueError("pool size must be at least 1")
+        self.size = size
+        self._idle: queue.LifoQueue[GuestInstance] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(size)
+
+    def acquire(self) -> GuestInstance:
+        self._slots.acquire()
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        try:
+            return self.factory()
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def release(self, inst: GuestInstance) -> None:
+        if not inst.broken:
+            self._idle.put(inst)
+        self._slots.release()
+
+    def adopt(self, inst: GuestInstance) -> None:
+        """Add an already initialised instance as an idle one."""
+        self._idle.put(inst)
+
+    def idle(self) -> int:
+        return self._idle.qsize()
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait()
+            except queue.Empty:
+                return

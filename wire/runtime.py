@@ -1,0 +1,213 @@
+"""A wire runtime of a typegraph: one component, its ops, its instance policy and limits."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wasmtime.component import Linker, Variant
+
+from .components import LoadedComponent, load_component
+from .engine import Engine
+from .errors import ComponentLoadError, GuestInitError, WireError
+from .hostcalls import CallerContext, HostcallRegistry
+from .instances import (
+    FreshInstances,
+    GuestInstance,
+    GuestStdio,
+    InstancePolicy,
+    Limits,
+    PooledInstances,
+)
+from .protocol import TYPEGATE_WIRE, MatInfo
+
+log = logging.getLogger("wire.runtime")
+
+# The caller of the hostcall being served on this thread (guest calls are synchronous on
+# their thread, so the innermost entry is always the guest that is calling back).
+_callers = threading.local()
+
+
+def current_caller() -> CallerContext | None:
+    stack: list[CallerContext] = getattr(_callers, "stack", [])
+    return stack[-1] if stack else None
+
+
+@dataclass(frozen=True)
+class RuntimeSpec:
+    """The parts of a typegraph document's runtime entry that the host acts on."""
+
+    name: str
+    component: str
+    instances: str = "fresh"
+    pool_size: int = 4
+    limits: Limits = field(default_factory=Limits)
+
+    @classmethod
+    def from_document(cls, name: str, entry: dict[str, Any]) -> RuntimeSpec:
+        inst = entry.get("instances", {})
+        lim = entry.get("limits", {})
+        return cls(
+            name=name,
+            component=entry["component"],
+            instances=inst.get("policy", "fresh"),
+            pool_size=int(inst.get("size", 4)),
+            limits=Limits(
+                deadline_ms=int(lim.get("deadline_ms", Limits.deadline_ms)),
+                memory_bytes=int(lim.get("memory_bytes", Limits.memory_bytes)),
+            ),
+        )
+
+
+ComponentResolver = Callable[[Path], Path]
+
+
+class GuestRuntime:
+    """Runs ops of one component under one instance policy. Thread-safe; blocking calls."""
+
+    def __init__(
+        self,
+        spec: RuntimeSpec,
+        *,
+        typegraph: str,
+        base_dir: Path,
+        ops: list[MatInfo],
+        engine: Engine,
+        hostcalls: HostcallRegistry,
+        resolve_component: ComponentResolver | None = None,
+    ) -> None:
+        self.spec = spec
+        self.typegraph = typegraph
+        self.base_dir = base_dir
+        self.ops = ops
+        self.engine = engine
+        self.hostcalls = hostcalls
+        self.where = f"{typegraph}/{spec.name}"
+        self.logger = logging.getLogger(f"wire.guest.{typegraph}.{spec.name}")
+        self._resolve = resolve_component or _resolve_component
+        self._lock = threading.Lock()
+        self._policy: InstancePolicy | None = None
+        self.loaded: LoadedComponent | None = None
+        self.failed: WireError | None = None
+        self._stdio: GuestStdio | None = None
+
+    # -- start-up ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load (build, compile) the component and check that `init` succeeds.
+
+        A failure marks this runtime failed (every call then reports it) and is raised;
+        it never takes the host down.
+        """
+        with self._lock:
+            if self._policy is not None:
+                return
+            if self.failed is not None:
+                raise self.failed
+            try:
+                self._policy = self._start()
+            except WireError as e:
+                self.failed = e
+                log.error("runtime %s failed to start: %s", self.where, e)
+                raise
+
+    def _start(self) -> InstancePolicy:
+        path = self._resolve(self.base_dir / self.spec.component)
+        self.loaded = load_component(self.engine, path)
+        linker = self._linker()
+        component = self.loaded.component
+        self._stdio = stdio = GuestStdio.for_logger(self.logger)
+
+        def factory() -> GuestInstance:
+            return GuestInstance(
+                self.engine, component, linker, self.ops, self.spec.limits, stdio, self.where
+            )
+
+        first = factory()  # init errors surface now, not on the first call
+        policy: InstancePolicy
+        if self.spec.instances == "pooled":
+            policy = PooledInstances(factory, self.spec.pool_size)
+            policy.adopt(first)  # the checked instance becomes the first warm one
+        elif self.spec.instances == "fresh":
+            policy = FreshInstances(factory)
+        else:
+            raise ComponentLoadError(
+                f"unknown instance policy '{self.spec.instances}' (use 'fresh' or 'pooled')",
+                where=self.where,
+            )
+        return policy
+
+    def _linker(self) -> Linker:
+        linker = Linker(self.engine.wasm)
+        linker.add_wasip2()
+        dispatch = self.hostcalls.dispatch
+
+        def hostcall(_store: Any, op: str, args: str) -> Variant:
+            ctx = current_caller() or CallerContext(self.typegraph, self.spec.name)
+            ok, out = dispatch(ctx, op, args)
+            return Variant("ok" if ok else "err", out)
+
+        with linker.root() as root, root.add_instance(TYPEGATE_WIRE) as iface:
+            iface.add_func("hostcall", hostcall)
+        return linker
+
+    # -- calls ------------------------------------------------------------------
+
+    def call(
+        self,
+        op: str,
+        in_json: str,
+        *,
+        function: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> str:
+        """Run `op` with `in_json` on an instance; blocking (run it on a worker thread)."""
+        policy = self._policy
+        if policy is None:
+            self.start()
+            policy = self._policy
+            assert policy is not None
+        ctx = CallerContext(self.typegraph, self.spec.name, function, self.logger, extra or {})
+        stack: list[CallerContext] = _callers.__dict__.setdefault("stack", [])
+        inst = policy.acquire()
+        stack.append(ctx)
+        try:
+            return inst.handle(op, in_json)
+        finally:
+            stack.pop()
+            policy.release(inst)
+
+    @property
+    def policy(self) -> InstancePolicy | None:
+        return self._policy
+
+    def close(self) -> None:
+        if self._policy is not None:
+            self._policy.close()
+        if self._stdio is not None:
+            self._stdio.close()
+
+
+def _resolve_component(path: Path) -> Path:
+    """A `.wasm` file is used as is; a guest source folder is built (cached by content hash)."""
+    if path.is_dir():
+        from .build import build_guest  # the build tooling is only needed for source folders
+
+        try:
+            return build_guest(path, progress=lambda msg: log.info("%s", msg))
+        except WireError:
+            raise
+        except Exception as e:
+            raise ComponentLoadError(f"building the guest failed: {e}", where=str(path)) from e
+    if not path.exists():
+        raise ComponentLoadError(
+            "component not found: give a built .wasm or a guest source folder", where=str(path)
+        )
+    return path
+
+
+__all__ = ["GuestInitError", "GuestRuntime", "RuntimeSpec", "current_caller"]

@@ -1,0 +1,49 @@
+"""JSON Schema (Draft 2020-12) validators compiled once, with errors that say where.
+
+jsonschema-rs validates a 1 KB object in ~4 µs (python-jsonschema: ~430 µs), which is
+what keeps validation a small share of a guest call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jsonschema_rs
+
+
+@dataclass(frozen=True)
+class Violation:
+    path: str  # JSON pointer-ish: "a/0/b", "" for the root
+    message: str
+
+    def __str__(self) -> str:
+        return f"at /{self.path}: {self.message}" if self.path else self.message
+
+
+class Validator:
+    """A compiled schema. `check` returns the violations (empty when valid)."""
+
+    __slots__ = ("_v", "schema")
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        self._v = jsonschema_rs.validator_for(schema, validate_formats=True)
+
+    def is_valid(self, instance: Any) -> bool:
+        return bool(self._v.is_valid(instance))
+
+    def check(self, instance: Any, limit: int = 10) -> list[Violation]:
+        if self._v.is_valid(instance):
+            return []
+        out = []
+        for err in self._v.iter_errors(instance):
+            path = "/".join(str(p) for p in err.instance_path)
+            out.append(Violation(path, err.message))
+            if len(out) >= limit:
+                break
+        return out
+
+
+def describe(violations: list[Violation]) -> str:
+    return "; ".join(str(v) for v in violations)
