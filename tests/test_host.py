@@ -249,3 +249,49 @@ def test_async_call_runs_the_guest_on_a_worker_thread(wat: Wat, host_for: HostFo
     assert len(results) == 20
     assert all(name.startswith("wire-guest") for name in threads)
     assert threading.main_thread().name not in threads
+
+
+def nesting_host(wat: Wat, host_for: HostFor, policy: dict[str, Any]) -> Host:
+    """`nest(depth)` calls itself through a hostcall until depth reaches 0."""
+    reg = default_registry()
+    holder: list[Host] = []
+
+    def nest(_ctx: Any, args: dict[str, int]) -> int:
+        if args["depth"] == 0:
+            return 0
+        return 1 + int(holder[0].call_sync("nest", {"depth": args["depth"] - 1}))
+
+    reg.register(
+        "nest",
+        nest,
+        args_schema={"type": "object", "properties": {"depth": {"type": "integer"}}},
+        result_schema={"type": "integer"},
+    )
+    doc = make_document(
+        wat("hostcaller"),
+        {"nest": {"input": {"depth": {"kind": "integer"}}, "output": {"kind": "integer"}}},
+        instances=policy,
+    )
+    holder.append(host_for(doc, hostcalls=reg, max_workers=1))
+    return holder[0]
+
+
+@pytest.mark.parametrize("policy", [{"policy": "pooled", "size": 1}, {"policy": "fresh"}])
+def test_nested_calls_do_not_deadlock(wat: Wat, host_for: HostFor, policy: dict[str, Any]) -> None:
+    host = nesting_host(wat, host_for, policy)
+    assert host.call_sync("nest", {"depth": 5}) == 5
+
+    async def main() -> Any:
+        return await asyncio.wait_for(host.call("nest", {"depth": 5}), timeout=30)
+
+    assert asyncio.run(main()) == 5  # on a worker pool of one thread
+    rt = host.runtimes["rt"]
+    if policy["policy"] == "pooled":
+        assert rt.policy is not None and rt.policy.idle() == 1  # overflow instances not kept
+
+
+def test_runaway_recursion_is_stopped(wat: Wat, host_for: HostFor) -> None:
+    host = nesting_host(wat, host_for, {"policy": "pooled", "size": 1})
+    with pytest.raises(HandlerError, match=r"recursion_limit.*nested deeper than 16"):
+        host.call_sync("nest", {"depth": 100})
+    assert host.call_sync("nest", {"depth": 2}) == 2  # and the host carries on

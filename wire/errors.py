@@ -87,6 +87,12 @@ class MemoryLimitExceeded(GuestTrap):
     code = "memory_limit_exceeded"
 
 
+class RecursionLimit(WireError):
+    """Guest calls nested (through hostcalls) deeper than the runtime allows."""
+
+    code = "recursion_limit"
+
+
 class HostcallError(WireError):
     """An error returned to a guest from a hostcall op (serialised as `{message, code}`)."""
 

@@ -14,19 +14,27 @@ import selectors
 import threading
 from dataclasses import dataclass, field
 
+_MARKER = b"\0wire-output-sync\0"
+
 
 @dataclass
 class _Stream:
     logger: logging.Logger
     level: int
     buf: bytearray = field(default_factory=bytearray)
-    eof: threading.Event = field(default_factory=threading.Event)
+    synced: threading.Event = field(default_factory=threading.Event)
 
     def feed(self, data: bytes) -> None:
         self.buf.extend(data)
         while (nl := self.buf.find(b"\n")) >= 0:
-            self.emit(bytes(self.buf[:nl]))
+            line = bytes(self.buf[:nl])
             del self.buf[: nl + 1]
+            if line.endswith(_MARKER):  # a partial guest line may precede the marker
+                if line := line[: -len(_MARKER)]:
+                    self.emit(line)
+                self.synced.set()
+            else:
+                self.emit(line)
 
     def emit(self, line: bytes) -> None:
         self.logger.log(self.level, "%s", line.decode("utf-8", "replace"))
@@ -47,15 +55,21 @@ class OutputPipe:
         self._stream = _Stream(logger, level)
         _pump.add(self._read, self._stream)
 
-    def close(self) -> None:
-        """Close our write end: the pump logs what is left once every store has closed its own."""
-        if self._write >= 0:
+    def close(self, timeout: float = 0.5) -> None:
+        """Log what guests wrote so far, then close our write end.
+
+        A marker line goes through the pipe after everything already in it; once the pump
+        has read it, every earlier line is in the log. The pipe itself is closed by the pump
+        when the last store holding it is gone.
+        """
+        if self._write < 0:
+            return
+        try:
+            os.write(self._write, _MARKER + b"\n")
+            self._stream.synced.wait(timeout)
+        finally:
             os.close(self._write)
             self._write = -1
-
-    def drain(self, timeout: float) -> bool:
-        """After `close`, wait until every line has been logged (all stores gone)."""
-        return self._stream.eof.wait(timeout)
 
     def __del__(self) -> None:
         self.close()
@@ -96,7 +110,6 @@ class _Pump:
                     stream.feed(data)
                 else:  # every writer closed
                     stream.flush()
-                    stream.eof.set()
                     with self._lock:
                         self._sel.unregister(key.fd)
                     os.close(key.fd)

@@ -8,7 +8,6 @@ epoch deadline. A trapped instance is discarded, never reused.
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,12 +40,10 @@ class GuestStdio:
     def for_logger(cls, logger: logging.Logger) -> GuestStdio:
         return cls(OutputPipe(logger, logging.INFO), OutputPipe(logger, logging.WARNING))
 
-    def close(self, drain_s: float = 0.5) -> None:
-        """Close the pipes and give the last lines a moment to reach the log."""
+    def close(self) -> None:
+        """Log what the guests wrote so far and close the pipes."""
         self.stdout.close()
         self.stderr.close()
-        self.stdout.drain(drain_s)
-        self.stderr.drain(drain_s)
 
 
 class GuestInstance:
@@ -65,6 +62,7 @@ class GuestInstance:
         self.limits = limits
         self.where = where
         self.broken = False
+        self.overflow = False  # a temporary instance beyond a pool's size (nested calls)
         self.calls = 0
         self._ticks = engine.ticks_for(limits.deadline_ms)
         store = wasmtime.Store(engine.wasm)
@@ -120,7 +118,9 @@ class InstancePolicy:
     def __init__(self, factory: Factory) -> None:
         self.factory = factory
 
-    def acquire(self) -> GuestInstance:
+    def acquire(self, *, nested: bool = False) -> GuestInstance:
+        """An initialised instance. `nested`: the caller is itself inside a guest call on
+        this thread (a hostcall re-entering the host), so it must never wait for another."""
         raise NotImplementedError
 
     def release(self, inst: GuestInstance) -> None:
@@ -135,7 +135,7 @@ class FreshInstances(InstancePolicy):
 
     name = "fresh"
 
-    def acquire(self) -> GuestInstance:
+    def acquire(self, *, nested: bool = False) -> GuestInstance:
         return self.factory()
 
     def release(self, inst: GuestInstance) -> None:
@@ -143,7 +143,11 @@ class FreshInstances(InstancePolicy):
 
 
 class PooledInstances(InstancePolicy):
-    """Up to `size` warm instances reused across calls; a broken one is replaced."""
+    """Up to `size` warm instances reused across calls; a broken one is replaced.
+
+    A nested call that finds the pool exhausted gets a temporary overflow instance
+    instead of waiting: its caller may hold the very instance it would wait for.
+    """
 
     name = "pooled"
 
@@ -152,36 +156,53 @@ class PooledInstances(InstancePolicy):
         if size < 1:
             raise ValueError("pool size must be at least 1")
         self.size = size
-        self._idle: queue.LifoQueue[GuestInstance] = queue.LifoQueue()
-        self._slots = threading.BoundedSemaphore(size)
+        self._idle: list[GuestInstance] = []
+        self._live = 0  # pooled instances in existence (idle or in use), overflow excluded
+        self._cond = threading.Condition(threading.Lock())
+        self.overflows = 0
 
-    def acquire(self) -> GuestInstance:
-        self._slots.acquire()
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
+    def acquire(self, *, nested: bool = False) -> GuestInstance:
+        with self._cond:
+            while True:
+                if self._idle:
+                    return self._idle.pop()
+                if self._live < self.size:
+                    self._live += 1
+                    break
+                if nested:
+                    self.overflows += 1
+                    inst = self.factory()
+                    inst.overflow = True
+                    return inst
+                self._cond.wait()
         try:
             return self.factory()
         except BaseException:
-            self._slots.release()
+            with self._cond:
+                self._live -= 1
+                self._cond.notify()
             raise
 
     def release(self, inst: GuestInstance) -> None:
-        if not inst.broken:
-            self._idle.put(inst)
-        self._slots.release()
+        if inst.overflow:
+            return
+        with self._cond:
+            if inst.broken:
+                self._live -= 1
+            else:
+                self._idle.append(inst)
+            self._cond.notify()
 
     def adopt(self, inst: GuestInstance) -> None:
         """Add an already initialised instance as an idle one."""
-        self._idle.put(inst)
+        with self._cond:
+            self._live += 1
+            self._idle.append(inst)
+            self._cond.notify()
 
     def idle(self) -> int:
-        return self._idle.qsize()
+        return len(self._idle)
 
     def close(self) -> None:
-        while True:
-            try:
-                self._idle.get_nowait()
-            except queue.Empty:
-                return
+        with self._cond:
+            self._idle.clear()

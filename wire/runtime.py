@@ -13,7 +13,7 @@ from wasmtime.component import Linker, Variant
 
 from .components import LoadedComponent, load_component
 from .engine import Engine
-from .errors import ComponentLoadError, GuestInitError, WireError
+from .errors import ComponentLoadError, GuestInitError, RecursionLimit, WireError
 from .hostcalls import CallerContext, HostcallRegistry
 from .instances import (
     FreshInstances,
@@ -79,8 +79,10 @@ class GuestRuntime:
         engine: Engine,
         hostcalls: HostcallRegistry,
         resolve_component: ComponentResolver | None = None,
+        max_depth: int = 16,
     ) -> None:
         self.spec = spec
+        self.max_depth = max_depth
         self.typegraph = typegraph
         self.base_dir = base_dir
         self.ops = ops
@@ -173,7 +175,14 @@ class GuestRuntime:
             assert policy is not None
         ctx = CallerContext(self.typegraph, self.spec.name, function, self.logger, extra or {})
         stack: list[CallerContext] = _callers.__dict__.setdefault("stack", [])
-        inst = policy.acquire()
+        if len(stack) >= self.max_depth:
+            chain = " -> ".join(f"{c.runtime}.{c.function or '?'}" for c in stack)
+            raise RecursionLimit(
+                f"guest calls nested deeper than {self.max_depth} ({chain} -> "
+                f"{self.spec.name}.{function or op}): is a guest calling itself without end?",
+                where=self.where,
+            )
+        inst = policy.acquire(nested=bool(stack))
         stack.append(ctx)
         try:
             return inst.handle(op, in_json)

@@ -28,6 +28,7 @@ class App(Handlers):
 
     def greet(self, inp: GreetInput, ctx: Ctx) -> str:
         ctx.log("info", f"greeting {inp['name']}")
+        print(f"stdout works too, {inp['name']}")  # guest stdout goes to the host log
         return "hello " + inp["name"]
 
     def identity(self, inp: Rec, ctx: Ctx) -> Rec:
