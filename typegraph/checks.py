@@ -54,9 +54,7 @@ def _check_numbers(node: dict[str, Any], path: Path) -> None:
     lo, hi = node.get("minimum"), node.get("maximum")
     xlo, xhi = node.get("exclusiveMinimum"), node.get("exclusiveMaximum")
     if lo is not None and hi is not None and lo > hi:
-        raise TypegraphError(
-            f"minimum {_fmt(lo)} is greater than maximum {_fmt(hi)}", path
-        )
+        raise TypegraphError(f"minimum {_fmt(lo)} is greater than maximum {_fmt(hi)}", path)
     if xlo is not None and xhi is not None and xlo >= xhi:
         raise TypegraphError(
             f"exclusive minimum {_fmt(xlo)} is not less than exclusive maximum {_fmt(xhi)}",
@@ -85,9 +83,7 @@ def _check_string(node: dict[str, Any], path: Path) -> None:
     lo = _check_count(node, "minLength", path)
     hi = _check_count(node, "maxLength", path)
     if lo is not None and hi is not None and lo > hi:
-        raise TypegraphError(
-            f"minimum length {lo} is greater than maximum length {hi}", path
-        )
+        raise TypegraphError(f"minimum length {lo} is greater than maximum length {hi}", path)
     pattern = node.get("pattern")
     if pattern is not None:
         if not isinstance(pattern, str):
@@ -109,9 +105,7 @@ def _check_string(node: dict[str, Any], path: Path) -> None:
             ) from None
     fmt = node.get("format")
     if fmt is not None and fmt not in FORMATS:
-        raise TypegraphError(
-            f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}", path
-        )
+        raise TypegraphError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}", path)
 
 
 def _check_enum(node: dict[str, Any], path: Path) -> None:

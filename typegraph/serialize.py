@@ -336,9 +336,7 @@ class _Serializer:
             node["materializer"] = self._materializer(pol.materializer, path)
         seen = self.policies.get(pol.name)
         if seen is not None and seen != node:
-            raise TypegraphError(
-                f"two different policies are named {pol.name!r}; rename one", path
-            )
+            raise TypegraphError(f"two different policies are named {pol.name!r}; rename one", path)
         self.policies[pol.name] = node
         return pol.name
 

@@ -48,6 +48,26 @@ __all__ = [
 _Number = builtins.int | builtins.float
 
 
+def _bounds(
+    min: _Number | None,
+    max: _Number | None,
+    x_min: _Number | None,
+    x_max: _Number | None,
+    multiple_of: _Number | None,
+) -> dict[str, Any]:
+    return {
+        "minimum": min,
+        "maximum": max,
+        "exclusive_minimum": x_min,
+        "exclusive_maximum": x_max,
+        "multiple_of": multiple_of,
+    }
+
+
+def _common(name: str | None, description: str | None, default: Any) -> dict[str, Any]:
+    return {"name": name, "description": description, "default_value": default}
+
+
 def boolean(
     *, name: str | None = None, description: str | None = None, default: Any = UNSET
 ) -> Boolean:
@@ -67,14 +87,7 @@ def integer(
 ) -> Integer:
     """An integer; ``min``/``max`` inclusive, ``x_min``/``x_max`` exclusive bounds."""
     return Integer(
-        minimum=min,
-        maximum=max,
-        exclusive_minimum=x_min,
-        exclusive_maximum=x_max,
-        multiple_of=multiple_of,
-        name=name,
-        description=description,
-        default_value=default,
+        **_bounds(min, max, x_min, x_max, multiple_of), **_common(name, description, default)
     )
 
 
@@ -91,14 +104,7 @@ def float(
 ) -> Float:
     """A number (JSON Schema ``number``); bounds as for `integer`."""
     return Float(
-        minimum=min,
-        maximum=max,
-        exclusive_minimum=x_min,
-        exclusive_maximum=x_max,
-        multiple_of=multiple_of,
-        name=name,
-        description=description,
-        default_value=default,
+        **_bounds(min, max, x_min, x_max, multiple_of), **_common(name, description, default)
     )
 
 
@@ -132,9 +138,7 @@ def enum(
     description: str | None = None,
     default: Any = UNSET,
 ) -> Enum:
-    return Enum(
-        values=tuple(values), name=name, description=description, default_value=default
-    )
+    return Enum(values=tuple(values), name=name, description=description, default_value=default)
 
 
 def list(

@@ -178,10 +178,9 @@ class Struct(Type):
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class Either(Type):
-    """Exactly one variant matches (JSON Schema ``oneOf``)."""
+class _Variants(Type):
+    """A type made of alternatives: `Either` or `Union`."""
 
-    kind: ClassVar[str] = "either"
     always_named: ClassVar[bool] = True
 
     variants: tuple[Type, ...] = ()
@@ -191,16 +190,17 @@ class Either(Type):
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class Union(Type):
+class Either(_Variants):
+    """Exactly one variant matches (JSON Schema ``oneOf``)."""
+
+    kind: ClassVar[str] = "either"
+
+
+@dataclass(frozen=True, eq=False, kw_only=True)
+class Union(_Variants):
     """At least one variant matches (JSON Schema ``anyOf``)."""
 
     kind: ClassVar[str] = "union"
-    always_named: ClassVar[bool] = True
-
-    variants: tuple[Type, ...] = ()
-
-    def children(self) -> list[tuple[tuple[str | int, ...], Type]]:
-        return [(("variants", i), v) for i, v in enumerate(self.variants)]
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)

@@ -22,7 +22,7 @@ from .errors import InputInvalid, OutputInvalid, TypegraphLoadError, UnknownFunc
 from .hostcalls import HostcallRegistry, default_registry
 from .protocol import MatInfo
 from .runtime import ComponentResolver, GuestRuntime, RuntimeSpec
-from .validation import Validator, describe
+from .validation import Validator, as_details, describe
 
 log = logging.getLogger("wire.host")
 
@@ -129,7 +129,7 @@ class Host:
             raise InputInvalid(
                 f"invalid arguments: {describe(bad)}",
                 where=where,
-                details=[{"path": v.path, "message": v.message} for v in bad],
+                details=as_details(bad),
             )
         out = fn.runtime.call(fn.op, orjson.dumps(args).decode(), function=name, extra=extra)
         try:
@@ -143,7 +143,7 @@ class Host:
             raise OutputInvalid(
                 f"the guest's result does not match the output type: {describe(bad)}",
                 where=where,
-                details=[{"path": v.path, "message": v.message} for v in bad],
+                details=as_details(bad),
             )
         return result
 

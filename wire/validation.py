@@ -47,3 +47,8 @@ class Validator:
 
 def describe(violations: list[Violation]) -> str:
     return "; ".join(str(v) for v in violations)
+
+
+def as_details(violations: list[Violation]) -> list[dict[str, str]]:
+    """Violations as JSON error details: `[{path, message}]`."""
+    return [{"path": v.path, "message": v.message} for v in violations]
