@@ -80,16 +80,21 @@ def make_document(
     }
 
 
-@pytest.fixture
-def host_for() -> Iterator[Callable[..., Host]]:
-    """Make hosts from documents; closes them after the test."""
+@pytest.fixture(params=["fast", "generic"])
+def host_for(request: pytest.FixtureRequest) -> Iterator[Callable[..., Host]]:
+    """Make hosts from documents (on each call path in turn); closes them after the test."""
     made: list[Host] = []
+    fast = request.param == "fast"
 
     def make(doc: dict[str, Any], hostcalls: HostcallRegistry | None = None, **kw: Any) -> Host:
-        h = Host(doc, REPO, hostcalls=hostcalls or default_registry(), **kw)
+        h = Host(doc, REPO, hostcalls=hostcalls or default_registry(), fast_path=fast, **kw)
         made.append(h)
         return h
 
     yield make
     for h in made:
+        if not fast:  # forcing the generic path must really use it
+            assert all(
+                rt.call_path is None or rt.call_path.name == "generic" for rt in h.runtimes.values()
+            )
         h.close()

@@ -295,3 +295,15 @@ def test_runaway_recursion_is_stopped(wat: Wat, host_for: HostFor) -> None:
     with pytest.raises(HandlerError, match=r"recursion_limit.*nested deeper than 16"):
         host.call_sync("nest", {"depth": 100})
     assert host.call_sync("nest", {"depth": 2}) == 2  # and the host carries on
+
+
+def test_call_path_is_chosen_per_component(wat: Wat) -> None:
+    fns = {"e": {"output": ANY_OBJECT}}
+    with Host(make_document(wat("echo"), fns), Path(".")) as fast:
+        fast.call_sync("e", {})
+        assert fast.runtimes["rt"].call_path is not None
+        assert fast.runtimes["rt"].call_path.name == "fast"
+    with Host(make_document(wat("echo"), fns), Path("."), fast_path=False) as generic:
+        generic.call_sync("e", {})
+        assert generic.runtimes["rt"].call_path is not None
+        assert generic.runtimes["rt"].call_path.name == "generic"

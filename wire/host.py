@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -25,6 +26,7 @@ from .runtime import ComponentResolver, GuestRuntime, RuntimeSpec
 from .validation import Validator, as_details, describe
 
 log = logging.getLogger("wire.host")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Host:
         hostcalls: HostcallRegistry | None = None,
         max_workers: int | None = None,
         resolve_component: ComponentResolver | None = None,
+        fast_path: bool | None = None,
     ) -> None:
         import typegraph  # the document's own validation and schema derivation
 
@@ -81,6 +84,7 @@ class Host:
                 engine=self.engine,
                 hostcalls=self.hostcalls,
                 resolve_component=resolve_component,
+                fast_path=fast_path,
             )
         self.functions: dict[str, Function] = {}
         for fn_name, fn in document["functions"].items():
@@ -149,10 +153,12 @@ class Host:
 
     async def call(self, name: str, args: Any, *, extra: dict[str, Any] | None = None) -> Any:
         """Like `call_sync`, on the worker pool: never runs wasm on the event loop."""
+        return await self.run(lambda: self.call_sync(name, args, extra=extra))
+
+    async def run(self, fn: Callable[[], T]) -> T:
+        """Run blocking `fn` (guest calls, say) on the worker pool, where guests run."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._pool, lambda: self.call_sync(name, args, extra=extra)
-        )
+        return await loop.run_in_executor(self._pool, fn)
 
     def start(self) -> dict[str, WireError | None]:
         """Start every runtime now; return each runtime's start error (None when fine)."""

@@ -13,14 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import wasmtime
-from wasmtime.component import Component, Linker, Variant
+from wasmtime.component import Component, Linker
 
+from .calls import CallPath
 from .engine import Engine
 from .errors import WireError
 from .guest_output import OutputPipe
-from .protocol import MatInfo, call_init, handle_error, make_handle_req, resolve_exports, trap_error
-
-NO_DEADLINE = 2**62  # epoch ticks: effectively never, between calls
+from .protocol import MatInfo, handle_error, init_error, trap_error
 
 
 @dataclass(frozen=True)
@@ -54,6 +53,7 @@ class GuestInstance:
         engine: Engine,
         component: Component,
         linker: Linker,
+        path: CallPath,
         ops: list[MatInfo],
         limits: Limits,
         stdio: GuestStdio,
@@ -63,7 +63,6 @@ class GuestInstance:
         self.where = where
         self.broken = False
         self.overflow = False  # a temporary instance beyond a pool's size (nested calls)
-        self.calls = 0
         self._ticks = engine.ticks_for(limits.deadline_ms)
         store = wasmtime.Store(engine.wasm)
         store.set_limits(memory_size=limits.memory_bytes)
@@ -75,36 +74,32 @@ class GuestInstance:
         store.set_epoch_deadline(self._ticks)
         try:
             instance = linker.instantiate(store, component)
-            self._init, self._handle = resolve_exports(store, instance, where)
-            call_init(store, self._init, ops, where)
+            self._calls = path.bind(store, instance, where)
+            failed = self._calls.init(store, ops)
         except WireError:
             self.broken = True
             raise
-        except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
+        except wasmtime.WasmtimeError as e:
             self.broken = True
             raise trap_error(e, "init", where, limits.deadline_ms) from e
-        finally:
-            store.set_epoch_deadline(NO_DEADLINE)
+        if failed is not None:
+            self.broken = True
+            raise init_error(*failed, where)
 
     def handle(self, op: str, in_json: str) -> str:
         """Call `handle`; return the guest's JSON string or raise the mapped wire error."""
-        store, fn = self.store, self._handle
+        store = self.store
+        # Relative to the current epoch: only calls are timed, never the idle time between.
         store.set_epoch_deadline(self._ticks)
         try:
-            res = fn(store, make_handle_req(op, in_json))
-            fn.post_return(store)
-        except (wasmtime.Trap, wasmtime.WasmtimeError) as e:
+            res = self._calls.handle(store, op, in_json)
+        except wasmtime.WasmtimeError as e:
             self.broken = True
             raise trap_error(e, op, self.where, self.limits.deadline_ms) from e
-        finally:
-            store.set_epoch_deadline(NO_DEADLINE)
-        self.calls += 1
-        if isinstance(res, str):
-            return res
-        if isinstance(res, Variant):
-            raise handle_error(res, op, self.where)
-        self.broken = True
-        raise WireError(f"op '{op}': unexpected value from handle: {res!r}", where=self.where)
+        if res[0]:
+            return res[1]
+        tag, payload = res[1]
+        raise handle_error(tag, payload, op, self.where)
 
 
 Factory = Callable[[], GuestInstance]

@@ -10,11 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-import wasmtime
-from wasmtime.component import Func, Instance, Record, Variant
 
 from .errors import (
-    ComponentLoadError,
     DeadlineExceeded,
     GuestInitError,
     GuestInJsonError,
@@ -49,43 +46,6 @@ class MatInfo:
         )
         return hashlib.sha256(raw).hexdigest()
 
-    def to_record(self) -> Record:
-        r = Record()
-        for k, v in (
-            ("op-name", self.op_name),
-            ("mat-title", self.title),
-            ("mat-hash", self.hash),
-            ("mat-data-json", self.data_json),
-        ):
-            setattr(r, k, v)
-        return r
-
-
-def _record(**fields: Any) -> Record:
-    r = Record()
-    for k, v in fields.items():
-        setattr(r, k.replace("_", "-"), v)
-    return r
-
-
-def resolve_exports(store: wasmtime.Store, instance: Instance, where: str) -> tuple[Func, Func]:
-    """The (init, handle) functions of `mat-wire`, or a clear error naming what is missing."""
-    iface = instance.get_export_index(store, MAT_WIRE)
-    if iface is None:
-        raise ComponentLoadError(
-            f"the component does not export '{MAT_WIRE}': is it built for the wit-wire world "
-            "(wit/wit-wire.wit)?",
-            where=where,
-        )
-    funcs = []
-    for name in ("init", "handle"):
-        idx = instance.get_export_index(store, name, iface)
-        fn = instance.get_func(store, idx) if idx is not None else None
-        if fn is None:
-            raise ComponentLoadError(f"'{MAT_WIRE}' has no function '{name}'", where=where)
-        funcs.append(fn)
-    return funcs[0], funcs[1]
-
 
 def trap_error(e: Exception, op: str, where: str, deadline_ms: int) -> WireError:
     """Map a wasmtime trap/error raised during a guest call to a wire error."""
@@ -112,46 +72,29 @@ def _trap_reason(text: str) -> str:
     return lines[0] if lines else ""
 
 
-def call_init(store: wasmtime.Store, init: Func, ops: list[MatInfo], where: str) -> None:
-    args = _record(metatype_version=METATYPE_VERSION, expected_ops=[m.to_record() for m in ops])
-    try:
-        res = init(store, args)
-    finally:
-        init.post_return(store)
-    if isinstance(res, Variant):  # the err case: init-error
-        raise GuestInitError(_init_error_message(res), where=where)
-    if not getattr(res, "ok", False):
-        raise GuestInitError("init returned ok: false", where=where)
-
-
-def _init_error_message(err: Variant) -> str:
-    if err.tag == "version-mismatch":
-        return (
-            f"init failed: version mismatch: the component wants {err.payload!r}, "
+def init_error(tag: str, detail: str, where: str) -> GuestInitError:
+    """The error for an `init-error` case; `detail` is the op name for `unexpected-mat`."""
+    if tag == "version-mismatch":
+        msg = (
+            f"init failed: version mismatch: the component wants {detail!r}, "
             f"this host speaks metatype-version {METATYPE_VERSION}"
         )
-    if err.tag == "unexpected-mat":
-        op = getattr(err.payload, "op-name", "?")
-        return (
-            f"init failed: the component does not implement op '{op}' that the typegraph "
+    elif tag == "unexpected-mat":
+        msg = (
+            f"init failed: the component does not implement op '{detail}' that the typegraph "
             "binds to it: implement it, or regenerate the SDK and rebuild"
         )
-    return f"init failed: {err.payload}"
+    else:
+        msg = f"init failed: {detail}"
+    return GuestInitError(msg, where=where)
 
 
-def handle_error(err: Variant, op: str, where: str) -> WireError:
-    """Map a `handle-err` variant to the matching wire error (Metatype's wording)."""
-    if err.tag == "no-handler":
+def handle_error(tag: str, payload: str | None, op: str, where: str) -> WireError:
+    """The error for a `handle-err` case (Metatype's wording)."""
+    if tag == "no-handler":
         return NoHandler(f"materializer doesn't implement handler for op {op}", where=where)
-    if err.tag == "in-json-err":
+    if tag == "in-json-err":
         return GuestInJsonError(
-            f"materializer failed deserializing json args for op {op}: {err.payload}", where=where
+            f"materializer failed deserializing json args for op {op}: {payload}", where=where
         )
-    return HandlerError(f"materializer handler error for op {op}: {err.payload}", where=where)
-
-
-def make_handle_req(op: str, in_json: str) -> Record:
-    r = Record()
-    setattr(r, "op-name", op)
-    setattr(r, "in-json", in_json)
-    return r
+    return HandlerError(f"materializer handler error for op {op}: {payload}", where=where)

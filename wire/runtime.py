@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wasmtime.component import Linker, Variant
+from wasmtime.component import Linker
 
+from .calls import CallPath, fast_path_enabled
 from .components import LoadedComponent, load_component
 from .engine import Engine
 from .errors import ComponentLoadError, GuestInitError, RecursionLimit, WireError
@@ -23,7 +24,7 @@ from .instances import (
     Limits,
     PooledInstances,
 )
-from .protocol import TYPEGATE_WIRE, MatInfo
+from .protocol import MatInfo
 
 log = logging.getLogger("wire.runtime")
 
@@ -80,9 +81,12 @@ class GuestRuntime:
         hostcalls: HostcallRegistry,
         resolve_component: ComponentResolver | None = None,
         max_depth: int = 16,
+        fast_path: bool | None = None,
     ) -> None:
         self.spec = spec
         self.max_depth = max_depth
+        self.fast_path = fast_path_enabled() if fast_path is None else fast_path
+        self.call_path: CallPath | None = None
         self.typegraph = typegraph
         self.base_dir = base_dir
         self.ops = ops
@@ -120,13 +124,21 @@ class GuestRuntime:
     def _start(self) -> InstancePolicy:
         path = self._resolve(self.base_dir / self.spec.component)
         self.loaded = load_component(self.engine, path)
-        linker = self._linker()
         component = self.loaded.component
+        self.call_path = call_path = CallPath(self.engine.wasm, component, fast=self.fast_path)
+        linker = self._linker(call_path)
         self._stdio = stdio = GuestStdio.for_logger(self.logger)
 
         def factory() -> GuestInstance:
             return GuestInstance(
-                self.engine, component, linker, self.ops, self.spec.limits, stdio, self.where
+                self.engine,
+                component,
+                linker,
+                call_path,
+                self.ops,
+                self.spec.limits,
+                stdio,
+                self.where,
             )
 
         first = factory()  # init errors surface now, not on the first call
@@ -143,18 +155,17 @@ class GuestRuntime:
             )
         return policy
 
-    def _linker(self) -> Linker:
+    def _linker(self, path: CallPath) -> Linker:
         linker = Linker(self.engine.wasm)
         linker.add_wasip2()
         dispatch = self.hostcalls.dispatch
 
-        def hostcall(_store: Any, op: str, args: str) -> Variant:
-            ctx = current_caller() or CallerContext(self.typegraph, self.spec.name)
-            ok, out = dispatch(ctx, op, args)
-            return Variant("ok" if ok else "err", out)
+        def hostcall(op: str, args: str) -> tuple[bool, str]:
+            return dispatch(
+                current_caller() or CallerContext(self.typegraph, self.spec.name), op, args
+            )
 
-        with linker.root() as root, root.add_instance(TYPEGATE_WIRE) as iface:
-            iface.add_func("hostcall", hostcall)
+        path.link_hostcall(linker, hostcall)
         return linker
 
     # -- calls ------------------------------------------------------------------
