@@ -10,17 +10,15 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[build,dev]'
+	$(PY) -m pip install --quiet -e '.[build,dev,brokers]'
 	touch $(STAMP)
 
 setup: $(STAMP)
 
-# The main job on the embedded default: build the example guest (cached), then call it.
+# Serve the examples over GraphQL (builds their guests, cached); open the printed URLs
+# in a browser for GraphiQL. WIRE_PORT, WIRE_HOST, ... configure it (see README).
 run: setup
-	$(WIRE) build examples/math/guest
-	$(WIRE) call examples/math/typegraph.py add '{"a": 11, "b": 2}'
-	$(WIRE) call examples/math/typegraph.py range '{"a": 1, "b": 4}'
-	$(WIRE) call examples/math/typegraph.py greet '{"name": "wire"}'
+	$(WIRE) serve examples/gateway/typegraph.py examples/math/typegraph.py --watch
 
 test: setup
 	$(PY) -m pytest

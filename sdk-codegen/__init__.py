@@ -1,9 +1,27 @@
 """Generators of guest SDKs from a typegraph document.
 
-`model` is the language-neutral walk of the document; each language is one emitter
-package over it (`wire_codegen.python`).
+`model` is the language-neutral walk of the document (and `hostcalls` of the hostcall op
+schemas); each language is one emitter package over it, listed in `LANGUAGES`.
 """
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 from .model import CodegenError, GuestModel, guest_model
 
-__all__ = ["CodegenError", "GuestModel", "guest_model"]
+# Language → its emitter package (a module with `generate(doc, runtime, out_dir)`).
+LANGUAGES = {"python": "wire_codegen.python", "typescript": "wire_codegen.typescript"}
+
+
+def generate(language: str, doc: Mapping[str, Any], runtime: str | None, out_dir: Path) -> Any:
+    """Write the guest SDK of `language`; returns the paths written."""
+    if language not in LANGUAGES:
+        raise CodegenError(f"no SDK generator for {language!r}: one of {', '.join(LANGUAGES)}")
+    return importlib.import_module(LANGUAGES[language]).generate(doc, runtime, out_dir)
+
+
+__all__ = ["LANGUAGES", "CodegenError", "GuestModel", "generate", "guest_model"]

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-ScalarKind = Literal["boolean", "integer", "float", "string", "json"]
+ScalarKind = Literal["boolean", "integer", "float", "string", "json", "null"]
 Builtin = Literal["policy-input", "policy-decision"]
 
 
@@ -26,7 +26,8 @@ class CodegenError(Exception):
 
 @dataclass(frozen=True)
 class Scalar:
-    kind: ScalarKind  # "json": any JSON value (an op with no declared types)
+    kind: ScalarKind  # "json": any JSON value (an op with no declared types); "null": only
+    # null (a hostcall op's result, from its JSON Schema)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class ListOf:
 
 
 @dataclass(frozen=True)
+class MapOf:
+    item: TypeExpr  # an object with any keys, each value an `item` (hostcall op schemas only)
+
+
+@dataclass(frozen=True)
 class Nullable:
     item: TypeExpr  # `optional`: the value may be null (or absent, in a struct)
 
@@ -49,7 +55,7 @@ class BuiltinRef:
     name: Builtin  # a type the SDK itself provides (the policy op protocol)
 
 
-TypeExpr = Scalar | Ref | ListOf | Nullable | BuiltinRef
+TypeExpr = Scalar | Ref | ListOf | MapOf | Nullable | BuiltinRef
 
 
 # Named types: one definition each.
@@ -303,7 +309,7 @@ def _as_node(value: Any) -> Mapping[str, Any]:
 def _refs(expr: TypeExpr) -> Iterator[str]:
     if isinstance(expr, Ref):
         yield expr.name
-    elif isinstance(expr, ListOf | Nullable):
+    elif isinstance(expr, ListOf | MapOf | Nullable):
         yield from _refs(expr.item)
 
 
@@ -319,7 +325,7 @@ def _deps(definition: NamedType) -> Iterator[TypeExpr]:
 def walk(expr: TypeExpr) -> Iterator[TypeExpr]:
     """`expr` and the expressions inside it (not through refs)."""
     yield expr
-    if isinstance(expr, ListOf | Nullable):
+    if isinstance(expr, ListOf | MapOf | Nullable):
         yield from walk(expr.item)
 
 

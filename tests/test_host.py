@@ -307,3 +307,17 @@ def test_call_path_is_chosen_per_component(wat: Wat) -> None:
         generic.call_sync("e", {})
         assert generic.runtimes["rt"].call_path is not None
         assert generic.runtimes["rt"].call_path.name == "generic"
+
+
+def test_input_errors_inside_optional_fields_name_the_real_problem(
+    wat: Wat, host_for: HostFor
+) -> None:
+    point = {"kind": "struct", "fields": {"x": {"kind": "integer", "maximum": 3}}}
+    doc = make_document(
+        wat("echo"),
+        {"e": {"input": {"p": {"kind": "optional", "item": {"kind": "ref", "name": "P"}}}}},
+    )
+    doc["types"]["P"] = {**point, "additionalProperties": False}
+    with pytest.raises(InputInvalid) as err:
+        host_for(doc).call_sync("e", {"p": {"x": 5}})
+    assert err.value.details == [{"path": "p/x", "message": "5 is greater than the maximum of 3"}]

@@ -14,7 +14,7 @@ from . import t
 from .document import FORMAT, Document, document_schema, dumps, validate_document
 from .errors import TypegraphError
 from .func import Effect, Func
-from .graph import Channel, Graph, Typegraph, typegraph
+from .graph import Backoff, Channel, Graph, Typegraph, typegraph
 from .loader import load
 from .materializer import Materializer
 from .policy import Policy, PolicyOn
@@ -24,6 +24,7 @@ from .types import Type
 
 __all__ = [
     "FORMAT",
+    "Backoff",
     "Channel",
     "Document",
     "Effect",

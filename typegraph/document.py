@@ -156,8 +156,16 @@ def validate_document(doc: Any) -> None:
                     raise TypegraphError(f"unknown policy {pol!r}", where)
     for name, ch in doc["channels"].items():
         message = ch["message"]
-        for i, handler in enumerate(ch.get("handlers", [])):
-            hpath: Path = ["channels", name, "handlers", i]
+        bound = [("handlers", i, h) for i, h in enumerate(ch.get("handlers", []))]
+        bound += [("responders", i, h) for i, h in enumerate(ch.get("responders", []))]
+        for fn_name in ch.get("options", {}):
+            if fn_name not in ch.get("handlers", []) + ch.get("responders", []):
+                raise TypegraphError(
+                    f"options for {fn_name!r}, which is not a handler or responder of the channel",
+                    ["channels", name, "options", fn_name],
+                )
+        for role, i, handler in bound:
+            hpath: Path = ["channels", name, role, i]
             fn = doc["functions"].get(handler)
             if fn is None:
                 raise TypegraphError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -12,7 +13,7 @@ from .names import check_channel_name, check_name
 from .policy import PolicyLike
 from .types import Type
 
-__all__ = ["Channel", "Exposure", "Graph", "Typegraph", "typegraph"]
+__all__ = ["Backoff", "Channel", "Exposure", "Graph", "Typegraph", "typegraph"]
 
 ChannelKind = Literal["pubsub", "queue"]
 
@@ -28,12 +29,26 @@ class Exposure:
 
 
 @dataclass(frozen=True)
+class Backoff:
+    """Retry delays of a handler: ``initial`` seconds after the first failure, times
+    ``multiplier`` after each next one, at most ``max`` seconds."""
+
+    initial: float = 0.1
+    max: float = 30.0
+    multiplier: float = 2.0
+
+
+@dataclass(frozen=True)
 class Channel:
     name: str
     message: Type
     durable: bool = False
     kind: ChannelKind = "pubsub"
     handlers: tuple[str, ...] = ()
+    responders: tuple[str, ...] = ()
+    dead_letter: str | None = None
+    # function name -> delivery options (the document's `options`), set by g.on / g.respond
+    options: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
 class Graph:
@@ -43,6 +58,7 @@ class Graph:
         self.name = name
         self.functions: dict[str, Exposure] = {}
         self.channels: dict[str, Channel] = {}
+        self.basic_users: tuple[str, ...] = ()
 
     def _add(
         self, name: str, func: object, exposed: bool, policies: tuple[PolicyLike, ...]
@@ -78,9 +94,11 @@ class Graph:
         durable: bool = False,
         kind: ChannelKind = "pubsub",
         handlers: Sequence[str] = (),
+        dead_letter: str | None = None,
     ) -> Channel:
         """Declare a message channel carrying ``message``; ``handlers`` are the names
-        of the functions called with each message."""
+        of the functions called with each message (or bind them with `on`);
+        ``dead_letter`` is where messages that fail go (default ``<name>.dead``)."""
         path = ["channels", name]
         check_channel_name(name, path)
         if name in self.channels:
@@ -93,9 +111,111 @@ class Graph:
             )
         if not isinstance(message, Type):
             raise TypegraphError(f"expected a type (t.*), got {message!r}", [*path, "message"])
-        channel = Channel(name, message, bool(durable), kind, tuple(handlers))
+        if dead_letter is not None:
+            check_channel_name(dead_letter, [*path, "dead_letter"])
+        channel = Channel(name, message, bool(durable), kind, tuple(handlers), (), dead_letter)
         self.channels[name] = channel
         return channel
+
+    def on(
+        self,
+        channel: str | Channel,
+        func: Func,
+        *,
+        name: str | None = None,
+        max_attempts: int = 5,
+        backoff: float | Backoff = 0.1,
+        concurrency: int = 1,
+        dead_letter: str | None = None,
+    ) -> Func:
+        """Call ``func`` (e.g. ``runtime.handler(message_type, ...)``) with every message
+        of ``channel``. The message is acked when it succeeds; on failure it is retried
+        after ``backoff`` (seconds, doubling; or a `Backoff`) up to ``max_attempts``
+        times, then sent to ``dead_letter`` (default: the channel's). At most
+        ``concurrency`` messages are handled at once. ``name`` (default: the op name)
+        registers the function, unless it is already registered."""
+        if isinstance(backoff, int | float):
+            backoff = Backoff(initial=float(backoff))
+        options: dict[str, Any] = {
+            "max_attempts": max_attempts,
+            "backoff": {
+                "initial_ms": round(backoff.initial * 1000),
+                "max_ms": round(backoff.max * 1000),
+                "multiplier": backoff.multiplier,
+            },
+            "concurrency": concurrency,
+        }
+        if dead_letter is not None:
+            options["dead_letter"] = dead_letter
+        return self._bind(channel, func, name, "handlers", options)
+
+    def respond(
+        self, channel: str | Channel, func: Func, *, name: str | None = None, concurrency: int = 1
+    ) -> Func:
+        """Answer requests on ``channel`` with ``func``: its input is the channel's message
+        type, its result is the reply."""
+        return self._bind(channel, func, name, "responders", {"concurrency": concurrency})
+
+    def _bind(
+        self,
+        channel: str | Channel,
+        func: Func,
+        name: str | None,
+        role: Literal["handlers", "responders"],
+        options: dict[str, Any],
+    ) -> Func:
+        ch_name = channel.name if isinstance(channel, Channel) else channel
+        path = ["channels", ch_name, role]
+        ch = self.channels.get(ch_name)
+        if ch is None:
+            raise TypegraphError(
+                f"unknown channel {ch_name!r}: declare it first with g.channel({ch_name!r}, ...)",
+                path,
+            )
+        if not isinstance(func, Func):
+            raise TypegraphError(f"expected a function (runtime.handler(...)), got {func!r}", path)
+        for key in ("max_attempts", "concurrency"):
+            value = options.get(key)
+            if value is not None and (not isinstance(value, int) or value < 1):
+                raise TypegraphError(f"{key} must be an integer >= 1, got {value!r}", [*path, key])
+        b = options.get("backoff")
+        if b is not None and (
+            b["initial_ms"] < 0 or b["max_ms"] < b["initial_ms"] or b["multiplier"] < 1
+        ):
+            raise TypegraphError(
+                f"backoff needs 0 <= initial <= max and multiplier >= 1, got {b}",
+                [*path, "backoff"],
+            )
+        if "dead_letter" in options:
+            check_channel_name(options["dead_letter"], [*path, "dead_letter"])
+        fn_name = name or func.materializer.op
+        existing = self.functions.get(fn_name)
+        if existing is None:
+            self.define(**{fn_name: func})
+        elif existing.func is not func:
+            raise TypegraphError(
+                f"function {fn_name!r} is already defined as another function; pass name=...",
+                ["functions", fn_name],
+            )
+        bound = getattr(ch, role)
+        if fn_name in bound:
+            raise TypegraphError(f"{fn_name!r} is bound to {ch_name!r} twice", path)
+        options_ = (*ch.options, (fn_name, options))
+        if role == "handlers":
+            ch = dataclasses.replace(ch, handlers=(*bound, fn_name), options=options_)
+        else:
+            ch = dataclasses.replace(ch, responders=(*bound, fn_name), options=options_)
+        self.channels[ch_name] = ch
+        return func
+
+    def auth(self, *, basic: Sequence[str] = ()) -> None:
+        """Users who may sign in with HTTP basic auth; their passwords come from the
+        server's configuration (``WIRE_<TYPEGRAPH>_BASIC_<USER>``), never the document."""
+        for i, user in enumerate(basic):
+            check_name(user, "basic auth user", ["auth", "basic", i])
+        if len(set(basic)) != len(basic):
+            raise TypegraphError("a basic auth user is listed twice", ["auth", "basic"])
+        self.basic_users = tuple(basic)
 
 
 class Typegraph:

@@ -110,6 +110,8 @@ class _Serializer:
             "functions": functions,
             "channels": channels,
         }
+        if g.basic_users:
+            doc["auth"] = {"basic": list(g.basic_users)}
         check_defaults(doc, self.defaults)
         return doc
 
@@ -412,6 +414,12 @@ class _Serializer:
         node: Node = {"message": message, "durable": ch.durable, "kind": ch.kind}
         if ch.handlers:
             node["handlers"] = list(ch.handlers)
+        if ch.responders:
+            node["responders"] = list(ch.responders)
+        if ch.dead_letter is not None:
+            node["dead_letter"] = ch.dead_letter
+        if ch.options:
+            node["options"] = {fn: dict(o) for fn, o in ch.options}
         return node
 
 

@@ -36,10 +36,13 @@ def cmd_typegraph(ns: argparse.Namespace) -> int:
 
 
 def cmd_codegen(ns: argparse.Namespace) -> int:
-    from wire_codegen import python as py_codegen
+    import wire_codegen
 
     doc = _load_document(ns.typegraph, ns.name)
-    written = py_codegen.generate(doc, ns.runtime, Path(ns.output))
+    try:
+        written = wire_codegen.generate(ns.language, doc, ns.runtime, Path(ns.output))
+    except wire_codegen.CodegenError as e:
+        raise WireError(str(e), where=ns.typegraph) from e
     for p in written:
         _progress(f"wrote {p}")
     return 0
@@ -67,6 +70,26 @@ def cmd_call(ns: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(ns: argparse.Namespace) -> int:
+    from .http import ServerConfig, serve
+
+    config = ServerConfig.from_env(
+        host=ns.host,
+        port=ns.port,
+        workers=ns.workers,
+        max_body_bytes=ns.max_body_bytes,
+        production=ns.production,
+        graphiql=ns.graphiql,
+        watch=ns.watch,
+        jwt_secret=ns.jwt_secret,
+        jwt_public_key=ns.jwt_public_key,
+        jwt_audience=ns.jwt_audience,
+        jwt_issuer=ns.jwt_issuer,
+    )
+    logging.getLogger("wire.build").setLevel(logging.INFO)
+    return serve([Path(p) for p in ns.typegraphs], config)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wire", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -78,7 +101,7 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(run=cmd_typegraph)
 
     s = sub.add_parser("codegen", help="write a typed guest SDK for a typegraph")
-    s.add_argument("language", choices=["python"])
+    s.add_argument("language", choices=["python", "typescript"])
     s.add_argument("typegraph")
     s.add_argument("-o", "--output", required=True, help="the guest folder to write into")
     s.add_argument("--runtime", help="which runtime's functions (default: the only one)")
@@ -96,6 +119,39 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("args", nargs="?", default="{}", help="JSON arguments (default: {})")
     s.add_argument("--name", help="which @typegraph, when the file has several")
     s.set_defaults(run=cmd_call)
+
+    s = sub.add_parser(
+        "serve",
+        help="serve typegraphs over HTTP: GraphQL at /<name>, GraphiQL, /health",
+        description="Each flag falls back to its WIRE_* environment variable.",
+    )
+    s.add_argument("typegraphs", nargs="+", metavar="typegraph", help="typegraph .py files")
+    s.add_argument("--host", help="address to bind (WIRE_HOST, default 127.0.0.1)")
+    s.add_argument("--port", type=int, help="port, 0 for any free one (WIRE_PORT, default 7890)")
+    s.add_argument("--workers", type=int, help="guest worker threads per typegraph (WIRE_WORKERS)")
+    s.add_argument("--max-body-bytes", type=int, help="request size limit (WIRE_MAX_BODY_BYTES)")
+    s.add_argument(
+        "--production",
+        action="store_true",
+        default=None,
+        help="mask internal errors for clients, no GraphiQL (WIRE_PRODUCTION)",
+    )
+    s.add_argument("--no-graphiql", dest="graphiql", action="store_false", default=None)
+    s.add_argument(
+        "--watch",
+        action="store_true",
+        default=None,
+        help="reload a typegraph (rebuilding its guest) when its files change (WIRE_WATCH)",
+    )
+    s.add_argument("--jwt-secret", help="HS256 key (prefer WIRE_JWT_SECRET: flags show in ps)")
+    s.add_argument("--jwt-public-key", help="RS256 public key: PEM file (WIRE_JWT_PUBLIC_KEY)")
+    s.add_argument("--jwt-audience", help="required `aud` claim (WIRE_JWT_AUDIENCE)")
+    s.add_argument("--jwt-issuer", help="required `iss` claim (WIRE_JWT_ISSUER)")
+    s.set_defaults(run=cmd_serve)
+
+    from .messaging.cli import add_commands as add_messaging_commands
+
+    add_messaging_commands(sub)
     return p
 
 

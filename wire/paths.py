@@ -12,7 +12,7 @@ OPS_DIR = WIT_DIR / "ops"
 
 def cache_dir(sub: str = "") -> Path:
     """`$WIRE_CACHE_DIR` or `~/.cache/wire`, created private (0700); `sub` names a folder in it."""
-    root = Path(os.environ.get("WIRE_CACHE_DIR") or Path.home() / ".cache" / "wire")
+    root = Path(os.environ.get("WIRE_CACHE_DIR") or Path.home() / ".cache" / "wire").absolute()
     path = root / sub if sub else root
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
     for p in (root, path):

@@ -36,13 +36,32 @@ class Validator:
     def check(self, instance: Any, limit: int = 10) -> list[Violation]:
         if self._v.is_valid(instance):
             return []
-        out = []
+        out: list[Violation] = []
         for err in self._v.iter_errors(instance):
-            path = "/".join(str(p) for p in err.instance_path)
-            out.append(Violation(path, err.message))
+            out.extend(_explain(err))
             if len(out) >= limit:
                 break
-        return out
+        return out[:limit]
+
+
+def _explain(err: Any) -> list[Violation]:
+    """The violations behind `err`. For anyOf/oneOf (optional fields, unions) a bare "not
+    valid under any of the schemas" says nothing useful: when all branches but one fail
+    only on the value's type, the error is the remaining branch's, so report that."""
+    context = getattr(err.kind, "context", None)
+    if context:
+        plausible = [
+            branch
+            for branch in context
+            if not all(
+                type(e.kind).__name__ == "Type" and list(e.instance_path) == list(err.instance_path)
+                for e in branch
+            )
+        ]
+        if len(plausible) == 1:
+            return [v for e in plausible[0] for v in _explain(e)]
+    path = "/".join(str(p) for p in err.instance_path)
+    return [Violation(path, err.message)]
 
 
 def describe(violations: list[Violation]) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import GuestModel, guest_model
+from ..output import write_sdk
 from .emit_handlers import emit_app, emit_handlers
 from .emit_types import TypeWriter, emit_types
 from .names import type_names
@@ -23,22 +24,9 @@ _STATIC = ("__init__.py", "runtime.py", "glue.py")  # copied from templates/<nam
 def generate(doc: Mapping[str, Any], runtime: str | None, out_dir: Path) -> list[Path]:
     """Write the guest SDK for `runtime` (and the runtimes sharing its component) into
     `out_dir`; returns the SDK's files, and app.py when it was created."""
-    model = guest_model(doc, runtime)
-    files = render(model)
-    pkg = out_dir / PACKAGE
-    pkg.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in files.items():
-        if name == "app.py":
-            continue
-        written.append(_write(pkg / name, text))
-    for stale in pkg.glob("*.py"):
-        if stale.name not in files:
-            stale.unlink()
-    app = out_dir / "app.py"
-    if not app.exists():
-        written.append(_write(app, files["app.py"]))
-    return written
+    files = render(guest_model(doc, runtime))
+    app = files.pop("app.py")
+    return write_sdk(out_dir, PACKAGE, files, {"app.py": app}, (".py",))
 
 
 def render(model: GuestModel) -> dict[str, str]:
@@ -56,10 +44,3 @@ def render(model: GuestModel) -> dict[str, str]:
     )
     files["app.py"] = emit_app(model, writer)
     return files
-
-
-def _write(path: Path, text: str) -> Path:
-    # Unchanged files keep their mtime: editors and file watchers stay quiet.
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-    return path

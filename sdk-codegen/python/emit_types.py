@@ -14,6 +14,7 @@ from ..model import (
     EnumDef,
     GuestModel,
     ListOf,
+    MapOf,
     NamedType,
     Nullable,
     Ref,
@@ -25,7 +26,10 @@ from ..model import (
 )
 from .names import is_plain_identifier
 
-_SCALARS = {"boolean": "bool", "integer": "int", "float": "float", "string": "str", "json": "Json"}
+_SCALARS = {
+    "boolean": "bool", "integer": "int", "float": "float", "string": "str", "json": "Json",
+    "null": "None",
+}  # fmt: skip
 _BUILTINS = {"policy-input": "PolicyInput", "policy-decision": "PolicyDecision"}
 
 
@@ -44,6 +48,8 @@ class TypeWriter:
             return f"list[{self.expr(t.item)}]"
         if isinstance(t, Nullable):
             return f"{self.expr(t.item)} | None"
+        if isinstance(t, MapOf):
+            return f"dict[str, {self.expr(t.item)}]"
         assert isinstance(t, BuiltinRef)
         return _BUILTINS[t.name]
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import builtins
 import keyword
-import re
 from collections.abc import Callable, Iterable
 
-from ..model import CodegenError
+from ..naming import identifier, unique
 
 # Names the generated modules import or define next to the user's types.
 SDK_NAMES = frozenset(
@@ -18,12 +17,6 @@ SDK_NAMES = frozenset(
     }
 )  # fmt: skip
 _BUILTINS = frozenset(dir(builtins))
-
-
-def identifier(name: str) -> str:
-    """`name` made a valid identifier: other characters become `_`, a leading digit gets `_`."""
-    ident = re.sub(r"\W", "_", name, flags=re.ASCII)
-    return f"_{ident}" if not ident or ident[0].isdigit() else ident
 
 
 def is_plain_identifier(name: str) -> bool:
@@ -46,15 +39,4 @@ def _suffix(ident: str, reserved: frozenset[str]) -> str:
 
 
 def _unique(names: Iterable[str], convert: Callable[[str], str], what: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    seen: dict[str, str] = {}
-    for name in names:
-        py = convert(name)
-        if py in seen:
-            raise CodegenError(
-                f"{what}s {seen[py]!r} and {name!r} both become the Python name {py!r}: "
-                f"rename one of them"
-            )
-        seen[py] = name
-        out[name] = py
-    return out
+    return unique(names, convert, what, "Python")

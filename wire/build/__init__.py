@@ -1,18 +1,27 @@
 """`wire build`: guest source folders into components, addressed by content hash.
 
 `build_guest(Path("examples/math/guest"), progress=print)` returns the component's path,
-`<cache>/builds/<hash>.wasm`; `typecheck_guest` runs mypy --strict over a guest folder.
+`<cache>/builds/<hash>.wasm`, for a Python (componentize-py), TypeScript or JavaScript
+(componentize-js) guest. `typecheck_guest` runs mypy --strict over a Python guest folder,
+`typecheck_ts_guest` tsc --strict over a TypeScript one.
 """
 
-from .componentize import BuildError, build_guest
-from .inputs import guest_hash
-from .typecheck import GuestTypeError, bindings_dir, typecheck_guest
+from .detect import Language, guest_language
+from .errors import BuildError
+from .guest import build_guest, guest_hash
+from .toolchain import Toolchain, toolchain
+from .typecheck import GuestTypeError, bindings_dir, typecheck_guest, typecheck_ts_guest
 
 __all__ = [
     "BuildError",
     "GuestTypeError",
+    "Language",
+    "Toolchain",
     "bindings_dir",
     "build_guest",
     "guest_hash",
+    "guest_language",
+    "toolchain",
     "typecheck_guest",
+    "typecheck_ts_guest",
 ]

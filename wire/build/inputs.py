@@ -26,10 +26,12 @@ _SKIP_TOP = ("wit_world", "componentize_py_")
 class Inputs:
     guest: tuple[tuple[str, bytes], ...]  # (posix path relative to the guest folder, content)
     wit: tuple[tuple[str, bytes], ...]  # (posix path relative to wit/, content) of *.wit
-    tool_version: str  # componentize-py's
+    tool_version: str  # componentize-py's, or the JS toolchain's key
+    # How the build runs; the Python recipe's text is the one this hash has always used.
+    recipe: str = f"{_KEY_VERSION}\0{WORLD}\0{APP_MODULE}"
 
     def digest(self) -> str:
-        h = hashlib.sha256(f"{_KEY_VERSION}\0{WORLD}\0{APP_MODULE}\0{self.tool_version}\0".encode())
+        h = hashlib.sha256(f"{self.recipe}\0{self.tool_version}\0".encode())
         for group, files in (("guest", self.guest), ("wit", self.wit)):
             h.update(f"{group}\0{len(files)}\0".encode())
             for rel, data in files:
@@ -43,14 +45,15 @@ def read_inputs(src: Path) -> Inputs:
     return Inputs(guest, wit_inputs(), componentize_py_version())
 
 
+def read_js_inputs(src: Path, entry: str, tool_key: str, recipe: str) -> Inputs:
+    """The inputs of a TS/JS guest: every file but `node_modules` and hidden ones."""
+    guest = tuple((rel, path.read_bytes()) for rel, path in _files(src))
+    return Inputs(guest, wit_inputs(), tool_key, f"wire-build-js/1\0{WORLD}\0{entry}\0{recipe}")
+
+
 def wit_inputs() -> tuple[tuple[str, bytes], ...]:
     """The WIT files of `wit/` (the op schemas next to them do not shape a component)."""
     return tuple((rel, p.read_bytes()) for rel, p in _files(WIT_DIR) if rel.endswith(".wit"))
-
-
-def guest_hash(src: Path) -> str:
-    """The content hash of the component `build_guest(src)` produces."""
-    return read_inputs(src).digest()
 
 
 def componentize_py_version() -> str:

@@ -1,4 +1,5 @@
-"""Type-check a guest folder with mypy --strict against the componentize-py bindings."""
+"""Type-check a guest folder: Python with mypy --strict against the componentize-py bindings,
+TypeScript with tsc --strict."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import tempfile
 from pathlib import Path
 
 from ..paths import WIT_DIR, cache_dir
-from .componentize import _LAUNCH, BuildError
+from .componentize import _LAUNCH
+from .errors import BuildError
 from .inputs import WORLD, componentize_py_version, wit_inputs
 
 
@@ -65,3 +67,15 @@ def typecheck_guest(src: Path) -> str:
         message = f"mypy --strict found errors:\n{report}"
         raise GuestTypeError(message, where=str(src), stderr=report)
     return report
+
+
+def typecheck_ts_guest(src: Path) -> str:
+    """Run `tsc --strict --noEmit` over the .ts files of a TypeScript guest folder (with the
+    pinned typescript; installs the JS toolchain on first use); returns tsc's report, raises
+    `GuestTypeError` when it finds errors."""
+    from .js import check_types
+    from .toolchain import toolchain
+
+    if not src.is_dir():
+        raise BuildError("not a guest folder (no such directory)", where=str(src))
+    return check_types(toolchain(), src, src)

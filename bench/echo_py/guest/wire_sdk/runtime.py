@@ -31,6 +31,40 @@ class PolicyInput(TypedDict):
 PolicyDecision: TypeAlias = Literal["allow", "deny", "pass"]
 
 
+class Received(TypedDict):
+    """A message taken with `Ctx.receive`."""
+
+    id: str
+    channel: str
+    payload: Json
+    metadata: dict[str, str]
+    attempt: int
+
+
+class Reply(TypedDict, total=False):
+    """A reply to `Ctx.request`; `error` is set when the responder failed."""
+
+    payload: Json
+    metadata: dict[str, str]
+    error: str
+
+
+class GqlError(TypedDict, total=False):
+    """A GraphQL error of a `gql` result; `extensions["code"]` is stable."""
+
+    message: str
+    path: list[str | int]
+    locations: list[dict[str, int]]
+    extensions: dict[str, Json]
+
+
+class GqlResult(TypedDict):
+    """What `Ctx.gql` returns: `data` (None when the operation did not run) and `errors`."""
+
+    data: dict[str, Json] | None
+    errors: list[GqlError]
+
+
 class HostcallError(Exception):
     """A hostcall op failed: `code` is the host's error code (`op_404`, `invalid_args`, ...)."""
 
@@ -76,3 +110,61 @@ class Ctx:
     def log(self, level: LogLevel, message: str) -> None:
         """Write `message` to the host's log under this runtime's logger."""
         self.hostcall("log", {"level": level, "message": message})
+
+    def gql(self, query: str, variables: Mapping[str, object] | None = None) -> GqlResult:
+        """Run a GraphQL operation on this typegraph's own API, as the calling request
+        (marked internal: functions with `Policy.internal()` answer). Errors are in
+        the result's `errors`, not raised."""
+        args: dict[str, object] = {"query": query}
+        if variables is not None:
+            args["variables"] = variables
+        result: GqlResult = self.hostcall("gql", args)
+        return result
+
+    # Messaging (wit/ops/send.json ...): only channels granted to this runtime
+    # (`WireRuntime(..., channels=[...])`); payloads are checked against the channel's type.
+
+    def send(
+        self, channel: str, payload: Mapping[str, object], metadata: Mapping[str, str] | None = None
+    ) -> None:
+        """Publish `payload` on `channel`, e.g. `ctx.send("orders.placed", OrderPlaced(...))`."""
+        self.hostcall("send", {"channel": channel, "payload": payload, "metadata": metadata or {}})
+
+    def request(
+        self,
+        channel: str,
+        payload: Mapping[str, object],
+        *,
+        timeout_ms: int = 5000,
+        expected: int = 1,
+    ) -> list[Reply]:
+        """Send a request and return the replies that came within `timeout_ms` (at most
+        `expected`); none at all raises `HostcallError` with code `timeout`."""
+        args = {"channel": channel, "payload": payload, "timeout_ms": timeout_ms}
+        result: list[Reply] = self.hostcall("request", {**args, "expected": expected})["replies"]
+        return result
+
+    def reply(self, payload: Json, received_id: str | None = None) -> None:
+        """Reply to the request being handled (or to a received message, by its id)."""
+        args: dict[str, object] = {"payload": payload}
+        if received_id is not None:
+            args["id"] = received_id
+        self.hostcall("reply", args)
+
+    def receive(self, channel: str, timeout_ms: int = 0) -> Received | None:
+        """The next message of `channel` (waiting up to `timeout_ms`), or None; settle it
+        with `complete` or `abandon`."""
+        args = {"channel": channel, "timeout_ms": timeout_ms}
+        message: Received | None = self.hostcall("receive", args)["message"]
+        return message
+
+    def complete(self, received_id: str | None = None) -> None:
+        """Ack a received message, or (without id) the message being handled now."""
+        self.hostcall("complete", {} if received_id is None else {"id": received_id})
+
+    def abandon(self, received_id: str | None = None, delay_ms: int = 0) -> None:
+        """Nack: the message is delivered again after `delay_ms`."""
+        args: dict[str, object] = {"delay_ms": delay_ms}
+        if received_id is not None:
+            args["id"] = received_id
+        self.hostcall("abandon", args)

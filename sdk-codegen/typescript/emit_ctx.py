@@ -1,0 +1,110 @@
+"""`wire_sdk/ctx.ts`: `Ctx`, with one typed helper per hostcall op of `wit/ops/`.
+
+A helper takes the op's required arguments in the schema's order, then the optional ones
+in one `options` object: `ctx.log(level, message)`, `ctx.send(channel, payload, {metadata})`.
+An op whose argument names cannot be parameters takes its arguments object as is.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..hostcalls import HostcallModel, HostcallOp
+from ..model import Field, Ref, Scalar, StructDef, refs_in
+from .emit_handlers import import_line
+from .emit_types import TypeWriter, jsdoc
+from .names import is_plain_identifier, method_names, property_key
+
+# Members of `Ctx` itself: a helper with one of these names gets a trailing `_`.
+CTX_MEMBERS = frozenset({"op", "data", "transport", "hostcall"})
+
+
+def emit_ctx(hostcalls: HostcallModel, writer: TypeWriter, header: list[str]) -> str:
+    methods = method_names((op.name for op in hostcalls.ops), CTX_MEMBERS)
+    structs = {t.name: t for t in hostcalls.types if isinstance(t, StructDef)}
+    lines = [*header, ""]
+    used = sorted(writer.ts_names[name] for name in _mentioned(hostcalls, structs))
+    lines += import_line(used, "./hostcalls.js", types=True)
+    lines += import_line(["Json", "Transport"], "./runtime.js", types=True)
+    lines += ["", "/** The hostcall ops of wit/ops/, each with its arguments and its result. */"]
+    lines.append("export interface HostcallOps {")
+    for op in hostcalls.ops:
+        args, result = writer.expr(op.args), writer.expr(op.result)
+        lines.append(f"  {property_key(op.name)}: {{ args: {args}; result: {result} }};")
+    lines += [
+        "}",
+        "",
+        "/** An op's arguments and result: typed for the ops of wit/ops/, any JSON for others. */",
+        "export type HostcallArgs<K extends string> = K extends keyof HostcallOps",
+        '  ? HostcallOps[K]["args"]',
+        "  : Json;",
+        "export type HostcallResult<K extends string> = K extends keyof HostcallOps",
+        '  ? HostcallOps[K]["result"]',
+        "  : Json;",
+        "",
+        "/** Per call: the op being handled, its materializer data, and the hostcalls. */",
+        "export class Ctx {",
+        "  constructor(",
+        "    /** The op being handled. */",
+        "    readonly op: string,",
+        "    /** The materializer's `data` from the typegraph (mat-data-json). */",
+        "    readonly data: Json,",
+        "    private readonly transport: Transport,",
+        "  ) {}",
+        "",
+        "  /** Call hostcall op `op` with `args`: its decoded result; throws `HostcallError`. */",
+        "  hostcall<K extends string>(op: K, args: HostcallArgs<K>): HostcallResult<K> {",
+        "    return JSON.parse(this.transport(op, JSON.stringify(args))) as HostcallResult<K>;",
+        "  }",
+    ]
+    for op in hostcalls.ops:
+        struct = structs.get(op.args.name) if isinstance(op.args, Ref) else None
+        lines += ["", *_helper(op, methods[op.name], struct, writer)]
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def _helper(op: HostcallOp, method: str, struct: StructDef | None, writer: TypeWriter) -> list[str]:
+    args_type = writer.expr(op.args)
+    void = op.result == Scalar("null")
+    returns = "void" if void else writer.expr(op.result)
+    call = "this.hostcall" if void else "return this.hostcall"
+    doc = jsdoc(op.description, "  ")
+    if struct is None or not all(_is_param(f) for f in struct.fields if not f.optional):
+        params, value = f"args: {args_type}", "args"
+    else:
+        required = [f for f in struct.fields if not f.optional]
+        optional = [f for f in struct.fields if f.optional]
+        params_list = [f"{f.name}: {writer.expr(f.type)}" for f in required]
+        parts = [f.name for f in required]
+        if optional:
+            omitted = " | ".join(json.dumps(f.name) for f in required)
+            options_type = f"Omit<{args_type}, {omitted}>" if required else args_type
+            params_list.append(f"options: {options_type} = {{}}")
+            parts.append("...options")
+        params = ", ".join(params_list)
+        value = f"{{ {', '.join(parts)} }}" if parts else "{}"
+        if parts == ["...options"]:
+            value = "options"
+    return [
+        *doc,
+        f"  {method}({params}): {returns} {{",
+        f"    {call}({json.dumps(op.name)}, {value});",
+        "  }",
+    ]
+
+
+def _is_param(f: Field) -> bool:
+    return is_plain_identifier(f.name) and f.name != "options"
+
+
+def _mentioned(hostcalls: HostcallModel, structs: dict[str, StructDef]) -> set[str]:
+    """Named types ctx.ts mentions: each op's args and result, and the types of the
+    required arguments that become parameters."""
+    names: set[str] = set()
+    for op in hostcalls.ops:
+        exprs = [op.args, op.result]
+        if isinstance(op.args, Ref) and op.args.name in structs:
+            exprs += [f.type for f in structs[op.args.name].fields if not f.optional]
+        names.update(r for e in exprs for r in refs_in(e))
+    return names

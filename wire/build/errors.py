@@ -1,0 +1,15 @@
+"""The build's error."""
+
+from __future__ import annotations
+
+from ..errors import WireError
+
+
+class BuildError(WireError):
+    """A guest could not be built; `stderr` carries the build tool's output."""
+
+    code = "build_failed"
+
+    def __init__(self, message: str, *, where: str | None = None, stderr: str = "") -> None:
+        super().__init__(message, where=where, details=stderr or None)
+        self.stderr = stderr

@@ -1,0 +1,22 @@
+"""The GraphQL gateway: a typegraph as a graphql-core schema, policies, auth, `gql`."""
+
+from .auth import ANONYMOUS, AuthConfig, AuthContext, Authenticator
+from .errors import AuthError, PolicyDenied, PolicyFailed, SchemaError
+from .gateway import Gateway
+from .policies import Policies, Request
+from .schema import build_schema
+
+__all__ = [
+    "ANONYMOUS",
+    "AuthConfig",
+    "AuthContext",
+    "AuthError",
+    "Authenticator",
+    "Gateway",
+    "Policies",
+    "PolicyDenied",
+    "PolicyFailed",
+    "Request",
+    "SchemaError",
+    "build_schema",
+]

@@ -1,0 +1,254 @@
+"""A typegraph served as GraphQL: its host, schema, policies, auth, caches and the
+`gql` hostcall that lets its guests query the same schema.
+
+Parsed and validated documents are cached by query text (a small query runs in tens
+of µs with the cache, ten times that without). Execution is async for HTTP requests
+(guests run on the host's worker pool) and synchronous inside a guest's `gql`
+hostcall, on the very worker thread that runs the calling guest: a nested call never
+waits for the pool, so it cannot deadlock whatever the pool size, and the runtime's
+depth limit stops runaway recursion.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    OperationType,
+    execute_sync,
+    get_operation_ast,
+    parse,
+    validate,
+)
+from graphql.execution import Executor
+
+from ..errors import HostcallError, WireError
+from ..host import Host
+from ..hostcalls import CallerContext
+from ..paths import OPS_DIR
+from .auth import ANONYMOUS, AuthConfig, AuthContext, Authenticator
+from .policies import Policies, Request
+from .schema import build_schema
+
+log = logging.getLogger("wire.graphql")
+
+# Errors whose text is about the host's insides (paths, traps, bad guest output): in
+# production a client gets the code and a reference, the log gets everything.
+MASKED_CODES = frozenset(
+    {
+        "component_load_failed",
+        "guest_init_failed",
+        "guest_trap",
+        "memory_limit_exceeded",
+        "invalid_output",
+        "wire_error",
+        "op_failed",
+    }
+)
+MAX_TOKENS = 20_000  # a parse bound on top of the HTTP size limit
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A query parsed and validated against the schema (or why it was not)."""
+
+    document: DocumentNode | None
+    errors: tuple[GraphQLError, ...]
+
+
+def _coded(error: GraphQLError, code: str) -> GraphQLError:
+    error.extensions = {**(error.extensions or {}), "code": code}
+    return error
+
+
+class _Executor(Executor[Any]):
+    """Gives request errors (bad variables, unknown operation) a stable code."""
+
+    @classmethod
+    def build(cls, *args: Any, **kwargs: Any) -> Any:
+        built = super().build(*args, **kwargs)
+        if isinstance(built, list):
+            for e in built:
+                code = "invalid_variables" if e.message.startswith("Variable") else "bad_request"
+                _coded(e, code)
+        return built
+
+
+class Gateway:
+    """Serves one typegraph's host as a GraphQL schema."""
+
+    def __init__(
+        self,
+        host: Host,
+        *,
+        auth: AuthConfig | None = None,
+        production: bool = False,
+        env: Mapping[str, str] | None = None,
+        cache_size: int = 1024,
+    ) -> None:
+        self.host = host
+        self.name = host.name
+        self.production = production
+        self.policies = Policies(host)
+        self.schema = build_schema(host, self.policies)
+        basic = host.document.get("auth", {}).get("basic", [])
+        self.authenticator = Authenticator(auth or AuthConfig(), host.name, basic, env)
+        self._prepare = lru_cache(maxsize=cache_size)(self._prepare_uncached)
+        # The `gql` op of this host's guests answers from this gateway.
+        host.hostcalls.register_spec(OPS_DIR / "gql.json", self._gql_op, replace=True)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        *,
+        name: str | None = None,
+        max_workers: int | None = None,
+        **kw: Any,
+    ) -> Gateway:
+        """Load a typegraph file and serve it (its host gets its own hostcall registry)."""
+        host = Host.load(path, name=name, max_workers=max_workers)
+        try:
+            return cls(host, **kw)
+        except BaseException:
+            host.close()
+            raise
+
+    def close(self) -> None:
+        self.host.close()
+
+    # -- preparing ---------------------------------------------------------------
+
+    def _prepare_uncached(self, query: str) -> Prepared:
+        try:
+            document = parse(query, max_tokens=MAX_TOKENS)
+        except GraphQLError as e:
+            return Prepared(None, (_coded(e, "graphql_parse_failed"),))
+        errors = validate(self.schema, document)
+        if errors:
+            return Prepared(None, tuple(_coded(e, "graphql_validation_failed") for e in errors))
+        return Prepared(document, ())
+
+    def operation_type(self, query: str, operation_name: str | None) -> OperationType | None:
+        """The type of the operation that would run (None when it cannot be told)."""
+        prepared = self._prepare(query)
+        if prepared.document is None:
+            return None
+        op = get_operation_ast(prepared.document, operation_name)
+        return op.operation if op is not None else None
+
+    # -- executing ---------------------------------------------------------------
+
+    async def execute(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        auth: AuthContext = ANONYMOUS,
+    ) -> dict[str, Any]:
+        """Run an operation; the GraphQL response as JSON-ready data (errors formatted).
+
+        The whole operation runs on one worker thread, guests inline: one hop from the
+        event loop per request instead of one per resolver plus graphql-core's async
+        machinery (measured: ~140 µs instead of ~390 µs for a one-field query).
+        """
+        return await self.host.run(
+            lambda: self.execute_sync(query, variables, operation_name, auth)
+        )
+
+    def execute_sync(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        auth: AuthContext = ANONYMOUS,
+    ) -> dict[str, Any]:
+        """Like `execute`, on this thread, every guest inline (also the `gql` path)."""
+        prepared = self._prepare(query)
+        if prepared.document is None:
+            return self.response(ExecutionResult(None, list(prepared.errors)))
+        result = execute_sync(
+            self.schema,
+            prepared.document,
+            context_value=Request(auth, sync=True),
+            variable_values=variables,
+            operation_name=operation_name,
+            executor_class=_Executor,
+        )
+        return self.response(result)
+
+    # -- responses ---------------------------------------------------------------
+
+    def response(self, result: ExecutionResult) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if result.errors:
+            out["errors"] = [self.format_error(e) for e in result.errors]
+        if result.data is not None or not result.errors:
+            out["data"] = result.data
+        elif any(e.path is not None for e in result.errors):
+            out["data"] = None  # execution started: data is present, even if null
+        return out
+
+    def format_error(self, error: GraphQLError) -> dict[str, Any]:
+        out: dict[str, Any] = {"message": error.message}
+        if error.locations:
+            out["locations"] = [{"line": loc.line, "column": loc.column} for loc in error.locations]
+        if error.path:
+            out["path"] = error.path
+        ext: dict[str, Any] = dict(error.extensions or {})
+        orig = error.original_error
+        if isinstance(orig, WireError):
+            ext["code"] = orig.code
+            out["message"] = str(orig)
+            if orig.details is not None:
+                ext["details"] = orig.details
+            if self.production and orig.code in MASKED_CODES:
+                ref = uuid.uuid4().hex[:12]
+                log.error("[%s] %s at %s: %s", ref, orig.code, error.path, orig)
+                out["message"] = f"internal error (reference {ref})"
+                ext.pop("details", None)
+        elif "code" in ext:
+            pass  # a request error coded where it was found (parse, validation, variables)
+        elif orig is not None and not isinstance(orig, GraphQLError):
+            ref = uuid.uuid4().hex[:12]  # a bug: log it in full, with its traceback
+            log.error("[%s] unexpected error at %s", ref, error.path, exc_info=orig)
+            ext["code"] = "internal_error"
+            out["message"] = (
+                f"internal error (reference {ref})"
+                if self.production
+                else f"{type(orig).__name__}: {orig} (reference {ref})"
+            )
+        else:
+            ext.setdefault("code", "graphql_error")
+        out["extensions"] = ext
+        return out
+
+    # -- the `gql` hostcall -------------------------------------------------------
+
+    def _gql_op(self, ctx: CallerContext, args: dict[str, Any]) -> dict[str, Any]:
+        variables = args.get("variables")
+        if isinstance(variables, str):
+            try:
+                variables = orjson.loads(variables) if variables.strip() else None
+            except orjson.JSONDecodeError as e:
+                raise HostcallError(
+                    f"variables is not valid JSON: {e}", code="invalid_args", where="gql"
+                ) from None
+            if variables is not None and not isinstance(variables, dict):
+                raise HostcallError(
+                    "variables must be a JSON object", code="invalid_args", where="gql"
+                )
+        caller = ctx.extra.get("auth")
+        auth = caller if isinstance(caller, AuthContext) else ANONYMOUS
+        res = self.execute_sync(args["query"], variables, None, auth.as_internal())
+        return {"data": res.get("data"), "errors": res.get("errors", [])}

@@ -1,0 +1,144 @@
+"""Policy chains (Metatype's semantics): who may call an exposed function.
+
+A function's chain is tried in order; each entry is a policy, or an effect -> policy
+map that does not apply (passes) for other effects. The first `allow` or `deny`
+decides; a chain where every entry passes denies (fail closed).
+
+- `public`: allow;  `deny`: deny;
+- `internal`: allow when the call comes from a guest's `gql` hostcall, else pass;
+- custom: a guest op receives `{context, effect, function}` and answers
+  `"allow"`, `"deny"` or `"pass"`; anything else (or a failure) denies the call with
+  `policy_failed`. Its decision is remembered for the rest of the operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import orjson
+
+from ..errors import WireError
+from ..host import Host
+from .auth import AuthContext
+from .errors import PolicyDenied, PolicyFailed
+
+Decision = Literal["allow", "deny", "pass"]
+DECISIONS = ("allow", "deny", "pass")
+
+
+@dataclass
+class Request:
+    """One GraphQL operation being executed: its caller and how resolvers must run."""
+
+    auth: AuthContext
+    # True inside a guest's `gql` hostcall: resolvers run the guests inline on the
+    # calling worker thread (never back through the pool: that is what keeps nested
+    # calls deadlock-free at any pool size).
+    sync: bool = False
+    decisions: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """What guest calls carry (CallerContext.extra): a nested `gql` reads the caller."""
+        return {"auth": self.auth}
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    kind: str
+    materializer: str | None
+
+
+class Policies:
+    """The resolved chain of every exposed function, for its effect."""
+
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        doc = host.document
+        self._policies: dict[str, Any] = doc["policies"]
+        self._mats: dict[str, Any] = doc["materializers"]
+        self.chains: dict[str, list[Entry]] = {}
+        for fname, fn in doc["functions"].items():
+            if not fn.get("exposed"):
+                continue
+            effect = fn.get("effect", "read")
+            chain: list[Entry] = []
+            for item in fn.get("policies", []):
+                pname = item if isinstance(item, str) else item.get(effect)
+                if pname is None:
+                    continue  # an effect map without this effect: passes
+                pol = self._policies[pname]
+                chain.append(Entry(pname, pol["kind"], pol.get("materializer")))
+            self.chains[fname] = chain
+
+    def needs_guest(self, function: str, auth: AuthContext) -> bool:
+        """Whether deciding may call a custom policy (then decide on a worker thread)."""
+        for e in self.chains[function]:
+            if e.kind == "custom":
+                return True
+            if e.kind in ("public", "deny") or (e.kind == "internal" and auth.internal):
+                return False
+        return False
+
+    def enforce(self, function: str, req: Request) -> None:
+        """Return when the chain allows the call; raise `PolicyDenied` otherwise.
+        Blocking when a custom policy runs: call it on a worker thread."""
+        chain = self.chains[function]
+        for e in chain:
+            decision = self._decide(e, function, req)
+            if decision == "allow":
+                return
+            if decision == "deny":
+                raise PolicyDenied(
+                    f"access to '{function}' denied by policy '{e.name}'",
+                    where=f"{self.host.name}.{function}",
+                    details={"policy": e.name},
+                )
+        if any(e.kind == "internal" for e in chain) and not req.auth.internal:
+            message = f"'{function}' is internal: only guests reach it, through the gql hostcall"
+        else:
+            message = f"no policy allowed access to '{function}' (every policy in its chain passed)"
+        raise PolicyDenied(message, where=f"{self.host.name}.{function}")
+
+    def _decide(self, e: Entry, function: str, req: Request) -> str:
+        if e.kind == "public":
+            return "allow"
+        if e.kind == "deny":
+            return "deny"
+        if e.kind == "internal":
+            return "allow" if req.auth.internal else "pass"
+        key = (e.name, function)
+        found = req.decisions.get(key)
+        if found is None:
+            found = req.decisions[key] = self._custom(e, function, req)
+        return found
+
+    def _custom(self, e: Entry, function: str, req: Request) -> str:
+        assert e.materializer is not None
+        mat = self._mats[e.materializer]
+        runtime = self.host.runtimes[mat["runtime"]]
+        effect = self.host.functions[function].effect
+        payload = {"context": req.auth.to_json(), "effect": effect, "function": function}
+        where = f"{self.host.name}.policies.{e.name}"
+        try:
+            out = runtime.call(
+                mat["op"],
+                orjson.dumps(payload).decode(),
+                function=f"policy {e.name}",
+                extra=req.extra,
+            )
+        except WireError as err:
+            raise PolicyFailed(f"custom policy '{e.name}' failed: {err}", where=where) from err
+        try:
+            decision = orjson.loads(out)
+        except orjson.JSONDecodeError:
+            decision = out
+        if decision not in DECISIONS:
+            raise PolicyFailed(
+                f"custom policy '{e.name}' answered {decision!r}: expected \"allow\", "
+                '"deny" or "pass"',
+                where=where,
+            )
+        return str(decision)

@@ -1,0 +1,98 @@
+"""The GraphQL schema of a typegraph: one root field per exposed function.
+
+Effects decide the root: `read` → Query, `create`/`update`/`delete` → Mutation.
+Each root field's resolver checks the policy chain, then calls the guest through the
+host (which checks the arguments against the input JSON Schema first: bounds, patterns,
+formats; nothing invalid reaches a guest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from graphql import (
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLSchema,
+    GraphQLString,
+    validate_schema,
+)
+
+from ..host import Host
+from .errors import SchemaError
+from .names import NameTable, check_name
+from .policies import Policies, Request
+from .types import TypeMapper
+
+MUTATION_EFFECTS = ("create", "update", "delete")
+
+
+def _resolver(host: Host, policies: Policies, function: str) -> Any:
+    async def call_async(req: Request, args: dict[str, Any]) -> Any:
+        if policies.needs_guest(function, req.auth):
+
+            def decide_and_call() -> Any:
+                policies.enforce(function, req)
+                return host.call_sync(function, args, extra=req.extra)
+
+            return await host.run(decide_and_call)  # one hop to the pool for both
+        policies.enforce(function, req)  # no guest involved: decide on the loop
+        return await host.call(function, args, extra=req.extra)
+
+    # Positional-only parameters: an argument may be named `source` or `info`.
+    def resolve(_source: Any, info: GraphQLResolveInfo[Any], /, **args: Any) -> Any:
+        req: Request = info.context
+        if req.sync:
+            policies.enforce(function, req)
+            return host.call_sync(function, args, extra=req.extra)
+        awaitable: Awaitable[Any] = call_async(req, args)
+        return awaitable
+
+    return resolve
+
+
+def build_schema(host: Host, policies: Policies) -> GraphQLSchema:
+    """The schema of `host`'s typegraph; a `SchemaError` when it cannot be served."""
+    doc = host.document
+    tg = doc["name"]
+    names = NameTable(tg)
+    types = TypeMapper(doc, names)
+    exposed = {n: f for n, f in doc["functions"].items() if f.get("exposed")}
+    for fn in exposed.values():
+        types.mark_outputs(fn["output"])
+
+    roots: dict[str, dict[str, GraphQLField]] = {"Query": {}, "Mutation": {}}
+    for fname, fn in exposed.items():
+        where = f"{tg}.functions.{fname}"
+        check_name(fname, "function", where)
+        root = "Mutation" if fn.get("effect", "read") in MUTATION_EFFECTS else "Query"
+        roots[root][fname] = GraphQLField(
+            types.output(fn["output"], f"{where}.output"),
+            args=types.arguments(fn["input"], f"{where}.input"),
+            resolve=_resolver(host, policies, fname),
+            description=fn.get("description"),
+        )
+    if not roots["Query"]:
+        # GraphQL requires a Query type with a field; a mutations-only typegraph gets one.
+        roots["Query"]["_typegraph"] = GraphQLField(
+            GraphQLNonNull(GraphQLString),
+            resolve=lambda *_a, **_k: tg,
+            description="The typegraph's name (it exposes no read function).",
+        )
+    query = GraphQLObjectType("Query", roots["Query"])
+    mutation = GraphQLObjectType("Mutation", roots["Mutation"]) if roots["Mutation"] else None
+    try:
+        schema = GraphQLSchema(query=query, mutation=mutation, description=f"typegraph {tg}")
+        problems = validate_schema(schema)
+    except Exception as e:
+        # graphql-core resolves field thunks here and wraps what they raise
+        cause: BaseException | None = e
+        while cause is not None and not isinstance(cause, SchemaError):
+            cause = cause.__cause__
+        raise (cause or SchemaError(str(e), where=tg)) from e
+    if problems:
+        raise SchemaError("; ".join(p.message for p in problems), where=tg)
+    return schema

@@ -1,0 +1,228 @@
+"""The ASGI app: GraphQL over HTTP for each typegraph at `/<name>`, GraphiQL, `/health`.
+
+- `POST /<name>`: `application/json` `{query, variables, operationName}`, or
+  `application/graphql` with the query as the body;
+- `GET /<name>?query=...&variables=...&operationName=...`: queries only (a mutation
+  over GET is 405); a browser (Accept: text/html) gets GraphiQL, its editor filled
+  from `?query=` (`&raw` asks for the JSON result instead);
+- `GET /health`: each typegraph's status (503 when one is not serving).
+
+Status codes: 200 for every well-formed GraphQL request (its errors are in the body,
+each with `extensions.code`), 400 for a malformed one, 401 for bad credentials,
+404/405/413/415 as HTTP means them, 503 for a typegraph that failed to load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from ..graphql import AuthError
+from . import graphiql
+from .config import ServerConfig
+from .typegraphs import Typegraphs
+
+log = logging.getLogger("wire.serve")
+
+RESERVED_PATHS = ("health", "_wire")
+
+
+class ORJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+class HttpError(Exception):
+    """An HTTP-level failure: answered as `{"errors": [{message, extensions.code}]}`."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        body = {"errors": [{"message": self.message, "extensions": {"code": self.code}}]}
+        return ORJSONResponse(body, status_code=self.status, headers=self.headers)
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, or 413 as soon as it is known to exceed `limit` bytes."""
+    too_large = HttpError(413, "request_too_large", f"the request body exceeds {limit} bytes")
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        try:
+            if int(declared) > limit:
+                raise too_large
+        except ValueError:
+            raise HttpError(400, "bad_request", "Content-Length is not a number") from None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _json_object(raw: Any, what: str) -> dict[str, Any] | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str):
+        try:
+            raw = orjson.loads(raw)
+        except orjson.JSONDecodeError as e:
+            raise HttpError(400, "bad_request", f"{what} is not valid JSON: {e}") from None
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise HttpError(400, "bad_request", f"{what} must be a JSON object")
+    return raw
+
+
+async def graphql_params(request: Request, limit: int) -> tuple[str, Any, str | None]:
+    """(query, variables, operationName) from a GET's query string or a POST's body."""
+    if request.method == "GET":
+        q = request.query_params
+        raw: dict[str, Any] = {
+            "query": q.get("query"),
+            "variables": q.get("variables"),
+            "operationName": q.get("operationName"),
+        }
+    else:
+        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        body = await read_body(request, limit)
+        if media == "application/graphql":
+            raw = {"query": body.decode("utf-8", "replace")}
+        elif media in ("application/json", ""):
+            try:
+                parsed = orjson.loads(body)
+            except orjson.JSONDecodeError as e:
+                raise HttpError(400, "bad_request", f"the body is not valid JSON: {e}") from None
+            if not isinstance(parsed, dict):
+                raise HttpError(400, "bad_request", "the body must be a JSON object")
+            raw = parsed
+        else:
+            raise HttpError(
+                415,
+                "unsupported_media_type",
+                f"unsupported Content-Type {media!r}: use application/json",
+            )
+    query = raw.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise HttpError(400, "bad_request", "missing 'query': send a GraphQL document")
+    variables = _json_object(raw.get("variables"), "variables")
+    op_name = raw.get("operationName")
+    if op_name is not None and not isinstance(op_name, str):
+        raise HttpError(400, "bad_request", "operationName must be a string")
+    return query, variables, op_name or None
+
+
+def _wants_html(request: Request) -> bool:
+    # A browser navigating here (GraphiQL fills its editor from ?query=); `&raw` asks
+    # for the JSON result instead.
+    accept = request.headers.get("accept", "")
+    return "text/html" in accept and "raw" not in request.query_params
+
+
+def create_app(
+    typegraphs: Typegraphs,
+    config: ServerConfig,
+    *,
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+) -> Starlette:
+    """The ASGI app serving `typegraphs` (closed when the app shuts down); `background`
+    tasks (the file watcher) run while it serves."""
+    for name in typegraphs.slots:
+        if name in RESERVED_PATHS:
+            raise ValueError(f"a typegraph cannot be named '{name}': the server uses /{name}")
+
+    async def graphql_endpoint(request: Request) -> Response:
+        name = request.path_params["name"]
+        slot = typegraphs.slots.get(name)
+        try:
+            if slot is None:
+                known = ", ".join(f"/{n}" for n in sorted(typegraphs.slots)) or "none"
+                raise HttpError(404, "unknown_typegraph", f"no typegraph at /{name} ({known})")
+            if request.method == "GET" and _wants_html(request):
+                if not config.graphiql:
+                    raise HttpError(404, "graphiql_disabled", "GraphiQL is turned off")
+                return HTMLResponse(graphiql.page(name, request.url.path))
+            query, variables, op_name = await graphql_params(request, config.max_body_bytes)
+            async with slot.use() as gw:
+                if gw is None:
+                    raise HttpError(
+                        503,
+                        "typegraph_unavailable",
+                        f"typegraph '{name}' is not serving: {slot.error or 'it has not loaded'}",
+                    )
+                try:
+                    auth = gw.authenticator.authenticate(request.headers.get("authorization"))
+                except AuthError as e:
+                    raise HttpError(
+                        401, e.code, str(e), {"WWW-Authenticate": 'Bearer, Basic realm="wire"'}
+                    ) from None
+                if request.method == "GET":
+                    op = gw.operation_type(query, op_name)
+                    if op is not None and op.value != "query":
+                        raise HttpError(
+                            405,
+                            "method_not_allowed",
+                            f"a {op.value} needs POST: GET only runs queries",
+                            {"Allow": "POST"},
+                        )
+                result = await gw.execute(query, variables, op_name, auth)
+            return ORJSONResponse(result)
+        except HttpError as e:
+            return e.response()
+
+    async def health(_request: Request) -> Response:
+        status = {name: slot.status() for name, slot in typegraphs.slots.items()}
+        ok = all(s["status"] == "ok" for s in status.values())
+        body = {"status": "ok" if ok else "degraded", "typegraphs": status}
+        return ORJSONResponse(body, status_code=200 if ok else 503)
+
+    async def index(request: Request) -> Response:
+        base = str(request.base_url).rstrip("/")
+        return ORJSONResponse({"typegraphs": {n: f"{base}/{n}" for n in typegraphs.slots}})
+
+    async def asset(request: Request) -> Response:
+        found = graphiql.asset(request.path_params["asset"]) if config.graphiql else None
+        if found is None:
+            return HttpError(404, "not_found", "no such asset").response()
+        content, media = found
+        return Response(content, media_type=media, headers={"Cache-Control": "max-age=86400"})
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(job()) for job in background]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await typegraphs.close()
+
+    return Starlette(
+        routes=[
+            Route("/", index),
+            Route("/health", health),
+            Route(graphiql.ASSET_PREFIX + "{asset}", asset),
+            Route("/{name}", graphql_endpoint, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )

@@ -1,0 +1,70 @@
+"""Server configuration: CLI flags over environment variables over defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import WireError
+from ..graphql import AuthConfig
+
+_TRUE = ("1", "true", "yes", "on")
+
+
+class ConfigError(WireError):
+    code = "bad_config"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """How `wire serve` runs. Each field has a `WIRE_*` environment variable."""
+
+    host: str = "127.0.0.1"  # WIRE_HOST
+    port: int = 7890  # WIRE_PORT (0: any free port; the URL printed says which)
+    workers: int | None = None  # WIRE_WORKERS: guest worker threads per typegraph
+    max_body_bytes: int = 1 << 20  # WIRE_MAX_BODY_BYTES: larger requests get 413
+    production: bool = False  # WIRE_PRODUCTION: mask internal errors, no GraphiQL
+    graphiql: bool = True  # WIRE_GRAPHIQL
+    watch: bool = False  # WIRE_WATCH: reload a typegraph when its files change
+    graceful_shutdown_s: float = 30.0  # WIRE_GRACEFUL_SHUTDOWN_S
+    auth: AuthConfig = field(default_factory=AuthConfig)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **flags: Any) -> ServerConfig:
+        """Defaults, then `WIRE_*` variables, then `flags` (those not None)."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+
+        def put(key: str, var: str, conv: Any) -> None:
+            raw = env.get(var)
+            if raw is None or raw == "":
+                return
+            try:
+                values[key] = conv(raw)
+            except ValueError:
+                raise ConfigError(f"{var}={raw!r} is not a valid value") from None
+
+        def flag(raw: str) -> bool:
+            return raw.strip().lower() in _TRUE
+
+        put("host", "WIRE_HOST", str)
+        put("port", "WIRE_PORT", int)
+        put("workers", "WIRE_WORKERS", int)
+        put("max_body_bytes", "WIRE_MAX_BODY_BYTES", int)
+        put("production", "WIRE_PRODUCTION", flag)
+        put("graphiql", "WIRE_GRAPHIQL", flag)
+        put("watch", "WIRE_WATCH", flag)
+        put("graceful_shutdown_s", "WIRE_GRACEFUL_SHUTDOWN_S", float)
+        auth_flags = {k: flags.pop(k, None) for k in list(flags) if k.startswith("jwt_")}
+        values.update({k: v for k, v in flags.items() if v is not None})
+        values["auth"] = AuthConfig.from_env(env, **auth_flags)
+        if "graphiql" not in values and values.get("production"):
+            values["graphiql"] = False
+        cfg = cls(**values)
+        if cfg.workers is not None and cfg.workers < 1:
+            raise ConfigError("workers must be at least 1")
+        if cfg.max_body_bytes < 1024:
+            raise ConfigError("max_body_bytes must be at least 1024")
+        return cfg

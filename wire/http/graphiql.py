@@ -1,0 +1,76 @@
+"""The GraphiQL page, served with its assets from this server (works offline).
+
+The assets (GraphiQL 2, React 17) come from the pinned `graphene-django-graphiql-static`
+package, which only ships them as files: nothing of it is imported.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from importlib import resources
+from importlib.resources.abc import Traversable
+
+ASSET_PACKAGE = "graphene_django_graphiql_static"
+ASSETS = {
+    "react.js": ("react.production.min.js", "text/javascript"),
+    "react-dom.js": ("react-dom.production.min.js", "text/javascript"),
+    "graphiql.js": ("graphiql.min.js", "text/javascript"),
+    "graphiql.css": ("graphiql.min.css", "text/css"),
+}
+ASSET_PREFIX = "/_wire/graphiql/"
+
+
+def asset(name: str) -> tuple[bytes, str] | None:
+    """(content, media type) of a GraphiQL asset; None for an unknown name."""
+    entry = ASSETS.get(name)
+    if entry is None:
+        return None
+    root: Traversable = resources.files(ASSET_PACKAGE) / "static" / ASSET_PACKAGE
+    return (root / entry[0]).read_bytes(), entry[1]
+
+
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<link rel="stylesheet" href="{prefix}graphiql.css">
+<style>html, body, #graphiql {{ height: 100%; margin: 0; }}</style>
+<script src="{prefix}react.js"></script>
+<script src="{prefix}react-dom.js"></script>
+<script src="{prefix}graphiql.js"></script>
+</head>
+<body>
+<div id="graphiql">Loading GraphiQL…</div>
+<script>
+  const config = {config};
+  const params = new URLSearchParams(location.search);
+  const fetcher = GraphiQL.createFetcher({{ url: config.endpoint }});
+  ReactDOM.render(
+    React.createElement(GraphiQL, {{
+      fetcher,
+      query: params.get("query") || config.defaultQuery,
+      variables: params.get("variables") || undefined,
+      headerEditorEnabled: true,
+      defaultEditorToolsVisibility: true,
+    }}),
+    document.getElementById("graphiql"),
+  );
+</script>
+</body>
+</html>
+"""
+
+
+def page(name: str, endpoint: str) -> str:
+    """The GraphiQL page for typegraph `name`, querying `endpoint`."""
+    config = {
+        "endpoint": endpoint,
+        "defaultQuery": f"# typegraph {name}: write a query, then run it (Ctrl-Enter)\n",
+    }
+    # </ cannot end the script element early once escaped this way
+    encoded = json.dumps(config).replace("</", "<\\/")
+    return _PAGE.format(
+        title=html.escape(f"{name} · wire GraphiQL"), prefix=ASSET_PREFIX, config=encoded
+    )

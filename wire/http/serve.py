@@ -1,0 +1,113 @@
+"""`wire serve`: load typegraphs, bind, print their URLs, serve until SIGINT/SIGTERM.
+
+Shutdown is graceful: uvicorn stops accepting, lets running requests finish (up to
+`graceful_shutdown_s`), then every host is closed (its guest calls drained).
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+from .app import create_app
+from .config import ServerConfig
+from .typegraphs import Typegraphs, describe_failure, load_gateway
+from .watch import watch
+
+log = logging.getLogger("wire.serve")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only
+    # for sockets that say they are TCP; without it every response waits ~40 ms (Nagle
+    # against delayed ACKs) on keep-alive connections.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def load_all(paths: Sequence[Path], config: ServerConfig) -> Typegraphs:
+    """Every typegraph loaded and started; with `watch`, one that fails is kept (not
+    serving, its error shown) so that fixing the file brings it up."""
+    typegraphs = Typegraphs(config)
+    try:
+        for path in paths:
+            path = path.resolve()
+            try:
+                typegraphs.add(path, load_gateway(path, config))
+            except Exception as e:
+                if not config.watch:
+                    raise
+                log.error("%s failed to load (watching it): %s", path, describe_failure(e))
+                typegraphs.add(path, None, describe_failure(e))
+    except BaseException:
+        for slot in typegraphs.slots.values():
+            if slot.current is not None:
+                slot.current.gateway.close()
+        raise
+    return typegraphs
+
+
+class _Server(uvicorn.Server):
+    """Prints where each typegraph is served once the socket accepts connections."""
+
+    def __init__(self, config: uvicorn.Config, banner: list[str]) -> None:
+        super().__init__(config)
+        self.banner = banner
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        # uvicorn re-raises SIGTERM/SIGINT after its graceful shutdown, which ends the
+        # process by the signal; a drained, clean stop should exit 0 instead.
+        signals = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in signals}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        for line in self.banner:
+            print(line, flush=True)
+
+
+def serve(paths: Sequence[Path], config: ServerConfig) -> int:
+    typegraphs = load_all(paths, config)
+    sock = bind(config.host, config.port)
+    port = sock.getsockname()[1]
+    shown = f"[{config.host}]" if ":" in config.host else config.host
+    base = f"http://{shown}:{port}"
+    banner = [f"wire: serving {len(typegraphs.slots)} typegraph(s) at {base}"]
+    for name in typegraphs.slots:
+        ui = " (GraphiQL in a browser)" if config.graphiql else ""
+        banner.append(f"  {name}: {base}/{name}{ui}")
+    banner.append(f"  health: {base}/health")
+    background: list[Any] = [lambda: watch(typegraphs)] if config.watch else []
+    app = create_app(typegraphs, config, background=background)
+    uv = uvicorn.Config(
+        app,
+        lifespan="on",
+        access_log=False,
+        log_level="warning",
+        timeout_graceful_shutdown=int(config.graceful_shutdown_s),
+    )
+    server = _Server(uv, banner)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()
+    print("wire: stopped", file=sys.stderr, flush=True)
+    return 0 if server.started else 1

@@ -1,0 +1,43 @@
+"""Messaging: channels of a typegraph carried by a broker, and the guests bound to them.
+
+broker = make_broker("nats://127.0.0.1:4222")      # or $WIRE_BROKER; default memory://
+service = MessagingService(host, broker)           # registers the hostcall ops
+await service.start()                              # handlers and responders run
+await service.send("orders.placed", {...})         # typed: checked against the channel
+async for msg in service.subscribe("orders.shipped"): ...
+await service.stop()                               # drains the handlers in flight
+"""
+
+from .broker import Broker, Capabilities, Delivery, Subscription
+from .connect import ENV, broker_url, make_broker
+from .message import (
+    ChannelSpec,
+    InvalidPayload,
+    Message,
+    MessagingError,
+    PermissionDenied,
+    RequestTimeout,
+    Unsupported,
+)
+from .service import Backoff, Binding, MessagingService, Received
+
+__all__ = [
+    "ENV",
+    "Backoff",
+    "Binding",
+    "Broker",
+    "Capabilities",
+    "ChannelSpec",
+    "Delivery",
+    "InvalidPayload",
+    "Message",
+    "MessagingError",
+    "MessagingService",
+    "PermissionDenied",
+    "Received",
+    "RequestTimeout",
+    "Subscription",
+    "Unsupported",
+    "broker_url",
+    "make_broker",
+]

@@ -1,0 +1,226 @@
+"""The one interface every backend implements (wasi-messaging semantics).
+
+A backend publishes (`send`), and subscribes: without a group, a subscription sees every
+message sent after it starts (pub-sub fan-out); with a group, the subscriptions sharing it
+compete for messages (queue / point-to-point), and on a durable channel the group's backlog
+survives restarts. A `Delivery` is acked (`ack`, wasi's complete) or nacked (`nack`, abandon:
+delivered again after `delay`). Request/reply is built once, here, on reply topics, so every
+backend that can subscribe gets it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from .message import ChannelSpec, Message, MessagingError, RequestTimeout
+
+log = logging.getLogger("wire.messaging")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend does natively; the README's support table is generated from these."""
+
+    durable: str  # how durable channels are kept
+    fanout: str
+    queue: str
+    request_reply: str
+    redelivery: str  # where nacked messages wait, and where the attempt count comes from
+    reconnect: str
+
+
+class Delivery(ABC):
+    """One delivery of a message to one subscription; settle it once."""
+
+    def __init__(self, message: Message, attempt: int) -> None:
+        self.message = message
+        self.attempt = attempt  # 1 on the first delivery
+        self.settled = False
+
+    async def ack(self) -> None:
+        if not self.settled:
+            self.settled = True
+            await self._ack()
+
+    async def nack(self, delay: float = 0.0) -> None:
+        """Deliver again after `delay` seconds (to this group)."""
+        if not self.settled:
+            self.settled = True
+            await self._nack(delay)
+
+    @abstractmethod
+    async def _ack(self) -> None: ...
+
+    @abstractmethod
+    async def _nack(self, delay: float) -> None: ...
+
+
+class Subscription:
+    """Deliveries of one channel (and group), fed by the backend's reader into a bounded
+    local queue: the bound is the prefetch, and the backend's flow control."""
+
+    def __init__(self, channel: ChannelSpec, group: str | None, prefetch: int) -> None:
+        self.channel = channel
+        self.group = group
+        self._queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=max(1, prefetch))
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.closed = False
+
+    async def put(self, delivery: Delivery) -> None:
+        await self._queue.put(delivery)
+
+    def requeue_later(self, delivery: Delivery, delay: float) -> None:
+        """Redeliver locally (for backends that hold an unacked message rather than give it
+        back): the broker still counts it unacked, so a crash redelivers it."""
+
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            await self._queue.put(delivery)
+
+        self.spawn(later())
+
+    def spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def receive(self, timeout: float | None = None) -> Delivery | None:
+        """The next delivery, or None after `timeout` seconds."""
+        try:
+            return await asyncio.wait_for(self._queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    def __aiter__(self) -> AsyncIterator[Delivery]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Delivery]:
+        while not self.closed:
+            yield await self._queue.get()
+
+    async def close(self) -> None:
+        """Stop the reader; give back what was prefetched and not handed out."""
+        if self.closed:
+            return
+        self.closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        while not self._queue.empty():
+            d = self._queue.get_nowait()
+            try:
+                await d.nack()
+            except Exception as e:  # the broker redelivers unacked messages anyway
+                log.debug("nack on close failed: %s", e)
+        await self._close()
+
+    async def _close(self) -> None:
+        """Backend clean-up (unsubscribe, close a connection)."""
+
+
+class Broker(ABC):
+    """A connection to one message broker."""
+
+    scheme: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+    # Publishing retries over a broker restart or a cut connection for this long.
+    send_timeout: float = 30.0
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    @property
+    def name(self) -> str:
+        return self.scheme
+
+    @abstractmethod
+    async def connect(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    async def _send(self, channel: ChannelSpec, message: Message) -> None:
+        """Publish once; on a durable channel, return once the broker has stored it."""
+
+    @abstractmethod
+    async def subscribe(
+        self, channel: ChannelSpec, group: str | None = None, *, prefetch: int = 16
+    ) -> Subscription: ...
+
+    async def send(self, channel: ChannelSpec, message: Message) -> None:
+        """Publish `message`; over a broker restart, keep trying for `send_timeout`."""
+        await self._retrying(f"send to {channel.name!r}", lambda: self._send(channel, message))
+
+    async def _retrying(self, what: str, op: Callable[[], Awaitable[None]]) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.send_timeout
+        delay = 0.05
+        while True:
+            try:
+                await op()
+                return
+            except MessagingError:
+                raise
+            except Exception as e:  # a lost connection: the client library reconnects
+                if loop.time() + delay > deadline:
+                    raise MessagingError(
+                        f"{what} failed for {self.send_timeout:.0f} s: {type(e).__name__}: {e}",
+                        where=self.name,
+                    ) from e
+                log.warning(
+                    "%s: %s failed (%s: %s); retrying", self.name, what, type(e).__name__, e
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    def reply_topic(self) -> str:
+        return f"_wire.reply.{uuid.uuid4().hex}"
+
+    async def request(
+        self, channel: ChannelSpec, message: Message, *, timeout: float, expected: int = 1
+    ) -> list[Message]:
+        """Send `message` with a fresh reply topic and gather up to `expected` replies
+        within `timeout`; none at all is a `RequestTimeout`."""
+        inbox = ChannelSpec(self.reply_topic())
+        sub = await self.subscribe(inbox, prefetch=max(expected, 1))
+        replies: list[Message] = []
+        try:
+            await self.send(
+                channel,
+                Message(
+                    message.topic, message.data, message.content_type, message.metadata, inbox.name
+                ),
+            )
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+            while len(replies) < expected:
+                d = await sub.receive(max(0.0, deadline - loop.time()))
+                if d is None:
+                    break
+                await d.ack()
+                replies.append(d.message)
+        finally:
+            await sub.close()
+        if not replies:
+            raise RequestTimeout(
+                f"no reply on {channel.name!r} within {timeout:g} s (is a responder running?)",
+                where=self.name,
+            )
+        return replies
+
+    async def reply(self, request: Message, reply: Message) -> None:
+        if not request.reply_to:
+            raise MessagingError(
+                f"the message on {request.topic!r} was not a request: it has no reply topic",
+                where=self.name,
+            )
+        spec = ChannelSpec(request.reply_to)
+        await self.send(spec, Message(spec.name, reply.data, reply.content_type, reply.metadata))

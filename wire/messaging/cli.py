@@ -1,0 +1,175 @@
+"""`wire publish`, `wire listen`, `wire consume`: the messaging commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..errors import WireError
+from .connect import ENV, make_broker
+from .message import ChannelSpec, Message, MessagingError
+
+log = logging.getLogger("wire.cli")
+
+
+def _spec(ns: argparse.Namespace) -> tuple[ChannelSpec, Any]:
+    """The channel's spec and validator from the typegraph, else from the flags."""
+    if ns.typegraph:
+        import typegraph
+
+        from .service import channels_of
+
+        try:
+            doc = typegraph.load(Path(ns.typegraph))
+        except typegraph.TypegraphError as e:
+            raise WireError(str(e), where=ns.typegraph) from e
+        channels = channels_of(doc)
+        if ns.channel not in channels:
+            raise MessagingError(
+                f"no channel {ns.channel!r} in {ns.typegraph} "
+                f"(channels: {', '.join(channels) or 'none'})",
+                where="wire",
+            )
+        ch = channels[ns.channel]
+        return ch.spec, ch.validator
+    return ChannelSpec(ns.channel, ns.durable, "queue" if ns.queue else "pubsub"), None
+
+
+def _check_url(broker: Any) -> None:
+    if broker.scheme == "memory":
+        raise MessagingError(
+            f"the embedded broker lives inside one process: set --broker or ${ENV} "
+            "(e.g. nats://127.0.0.1:4222) to reach a broker from the command line",
+            where="wire",
+        )
+
+
+def cmd_publish(ns: argparse.Namespace) -> int:
+    spec, validator = _spec(ns)
+    try:
+        payload = orjson.loads(ns.payload)
+    except orjson.JSONDecodeError as e:
+        raise WireError(f"the payload is not valid JSON: {e}", where="wire publish") from e
+    if validator is not None:
+        from ..validation import describe
+
+        bad = validator.check(payload)
+        if bad:
+            raise MessagingError(
+                f"the payload does not match the message type of {spec.name!r}: {describe(bad)}",
+                where="wire publish",
+            )
+    meta = dict(kv.split("=", 1) for kv in ns.meta or [])
+    broker = make_broker(ns.broker)
+    _check_url(broker)
+
+    async def run() -> None:
+        await broker.connect()
+        try:
+            await broker.send(spec, Message.json(spec.name, payload, meta))
+        finally:
+            await broker.close()
+
+    asyncio.run(run())
+    return 0
+
+
+def cmd_listen(ns: argparse.Namespace) -> int:
+    spec, _ = _spec(ns)
+    broker = make_broker(ns.broker)
+    _check_url(broker)
+
+    async def run() -> None:
+        await broker.connect()
+        sub = await broker.subscribe(spec, ns.group)
+        print(f"listening on {spec.name} ({broker.name})", file=sys.stderr, flush=True)
+        seen = 0
+        try:
+            async for d in sub:
+                m = d.message
+                try:
+                    payload: Any = m.payload()
+                except WireError:
+                    payload = m.data.decode(errors="replace")
+                line = {"channel": m.topic, "payload": payload, "metadata": m.metadata}
+                sys.stdout.write(orjson.dumps(line).decode() + "\n")
+                sys.stdout.flush()
+                await d.ack()
+                seen += 1
+                if ns.count and seen >= ns.count:
+                    break
+        finally:
+            await sub.close()
+            await broker.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
+    return 0
+
+
+def cmd_consume(ns: argparse.Namespace) -> int:
+    from ..host import Host
+    from .service import MessagingService
+
+    async def run() -> None:
+        with Host.load(ns.typegraph, name=ns.name) as host:
+            errors = await asyncio.get_running_loop().run_in_executor(None, host.start)
+            for err in errors.values():
+                if err is not None:
+                    raise err
+            service = MessagingService(host, make_broker(ns.broker), drain_timeout=ns.drain_timeout)
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, stop.set)
+            await service.start()
+            n = len(service.bindings)
+            print(
+                f"consuming: {n} handler(s) on {service.broker.name}", file=sys.stderr, flush=True
+            )
+            await stop.wait()
+            print("draining", file=sys.stderr, flush=True)
+            await service.stop()
+            print(f"stopped after {service.handled} message(s)", file=sys.stderr, flush=True)
+
+    asyncio.run(run())
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    def broker_opt(s: argparse.ArgumentParser) -> None:
+        s.add_argument("--broker", help=f"broker URL (default: ${ENV}, else memory://)")
+
+    def channel_opts(s: argparse.ArgumentParser) -> None:
+        s.add_argument("channel")
+        s.add_argument("--typegraph", "-t", help="take the channel's settings and type from it")
+        s.add_argument("--durable", action="store_true", help="without -t: a durable channel")
+        s.add_argument("--queue", action="store_true", help="without -t: a queue channel")
+        broker_opt(s)
+
+    s = sub.add_parser("publish", help="publish a JSON message on a channel")
+    channel_opts(s)
+    s.add_argument("payload", help="the message (JSON)")
+    s.add_argument("--meta", action="append", help="metadata key=value (repeatable)")
+    s.set_defaults(run=cmd_publish)
+
+    s = sub.add_parser("listen", help="print the messages of a channel (one JSON per line)")
+    channel_opts(s)
+    s.add_argument("--group", help="join this consumer group (default: see every message)")
+    s.add_argument("--count", type=int, default=0, help="exit after this many messages")
+    s.set_defaults(run=cmd_listen)
+
+    s = sub.add_parser("consume", help="run a typegraph's handlers and responders (no HTTP)")
+    s.add_argument("typegraph")
+    s.add_argument("--name", help="which @typegraph, when the file has several")
+    s.add_argument("--drain-timeout", type=float, default=30.0, help="seconds to finish on stop")
+    broker_opt(s)
+    s.set_defaults(run=cmd_consume)

@@ -1,0 +1,99 @@
+"""What travels on a channel: a message (bytes, content type, metadata, topic), and the
+channel settings a backend needs to carry it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+import orjson
+
+from ..errors import WireError
+
+ChannelKind = Literal["pubsub", "queue"]
+JSON = "application/json"
+
+# Metadata keys wire itself sets; guests and other clients may read them.
+ATTEMPTS = "wire-attempts"  # on a dead letter: how many times it was tried
+ERROR = "wire-error"  # on a dead letter: why; on a reply: the responder failed
+ORIGIN = "wire-channel"  # on a dead letter: the channel it came from
+HANDLER = "wire-handler"  # on a dead letter: the handler that gave up
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
+
+
+class MessagingError(WireError):
+    code = "messaging_error"
+
+
+class PermissionDenied(WireError):
+    code = "permission_denied"
+
+
+class InvalidPayload(WireError):
+    code = "invalid_payload"
+
+
+class Unsupported(WireError):
+    """The backend cannot do this, and emulating it would not be sound."""
+
+    code = "unsupported"
+
+
+class RequestTimeout(WireError):
+    code = "timeout"
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message as every backend carries it. `reply_to` is the topic a reply goes to."""
+
+    topic: str
+    data: bytes
+    content_type: str = JSON
+    metadata: dict[str, str] = field(default_factory=dict)
+    reply_to: str | None = None
+
+    @classmethod
+    def json(
+        cls,
+        topic: str,
+        payload: object,
+        metadata: dict[str, str] | None = None,
+        reply_to: str | None = None,
+    ) -> Message:
+        return cls(topic, orjson.dumps(payload), JSON, dict(metadata or {}), reply_to)
+
+    def payload(self) -> object:
+        """The data decoded as JSON; raises `InvalidPayload` saying why it is not."""
+        if self.content_type.split(";")[0].strip() not in (JSON, "text/plain", ""):
+            raise InvalidPayload(
+                f"content type {self.content_type!r} is not JSON", where=self.topic
+            )
+        try:
+            return orjson.loads(self.data)
+        except orjson.JSONDecodeError as e:
+            raise InvalidPayload(f"the message is not JSON: {e}", where=self.topic) from None
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """A channel as a backend sees it: `durable` channels survive broker and host restarts
+    (at-least-once); `queue` channels give each message to one consumer of one group."""
+
+    name: str
+    durable: bool = False
+    kind: ChannelKind = "pubsub"
+
+    def __post_init__(self) -> None:
+        if not self.name or not all(_TOKEN.match(p) for p in self.name.split(".")):
+            raise MessagingError(
+                f"invalid channel name {self.name!r}: dot-separated tokens of [A-Za-z0-9_-]",
+                where="messaging",
+            )
+
+    @property
+    def queue_group(self) -> str:
+        """The one consumer group of a queue channel: every consumer competes in it."""
+        return f"q.{self.name}"

@@ -1,0 +1,167 @@
+"""RabbitMQ (aio-pika): one topic exchange, `wire`; a channel is a routing key.
+
+A group is a queue `wire.<channel>@<group>` bound to the channel's key (durable channels:
+a quorum queue, which survives restarts and counts deliveries in `x-delivery-count`); a
+subscription without a group is a private auto-deleted queue. A queue channel's queue is
+declared when it is first sent to, so nothing sent before a consumer starts is dropped.
+Connections are robust: aio-pika reconnects and re-declares queues and consumers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import (
+    AbstractExchange,
+    AbstractIncomingMessage,
+    AbstractQueue,
+    AbstractRobustChannel,
+    AbstractRobustConnection,
+)
+
+from .broker import Broker, Capabilities, Delivery, Subscription
+from .message import JSON, ChannelSpec, Message, MessagingError
+
+EXCHANGE = "wire"
+
+
+class _RabbitDelivery(Delivery):
+    """A nack is held here for its delay (the broker still sees it unacked, so a crash
+    redelivers it), then handed out again."""
+
+    def __init__(self, sub: Subscription, msg: AbstractIncomingMessage, attempt: int) -> None:
+        headers = {k: str(v) for k, v in (msg.headers or {}).items() if not k.startswith("x-")}
+        super().__init__(
+            Message(
+                msg.routing_key or sub.channel.name,
+                msg.body,
+                msg.content_type or JSON,
+                headers,
+                msg.reply_to,
+            ),
+            attempt,
+        )
+        self.sub, self.msg = sub, msg
+
+    async def _ack(self) -> None:
+        await self.msg.ack()
+
+    async def _nack(self, delay: float) -> None:
+        self.sub.requeue_later(_RabbitDelivery(self.sub, self.msg, self.attempt + 1), delay)
+
+
+class RabbitSubscription(Subscription):
+    channel_obj: AbstractRobustChannel | None = None
+
+    async def _close(self) -> None:
+        if self.channel_obj is not None:
+            with contextlib.suppress(Exception):
+                await self.channel_obj.close()  # unacked messages go back to the queue
+
+
+class RabbitBroker(Broker):
+    scheme = "amqp"
+    capabilities = Capabilities(
+        durable="quorum queue per group, persistent messages, publisher confirms",
+        fanout="yes (a queue per group or subscriber)",
+        queue="yes (one shared queue)",
+        request_reply="yes (reply_to, a private reply queue)",
+        redelivery="held in-process for the delay; x-delivery-count after a crash",
+        reconnect="aio-pika robust connection",
+    )
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self._conn: AbstractRobustConnection | None = None
+        self._channel: AbstractRobustChannel | None = None
+        self._exchange: AbstractExchange | None = None
+        self._declared: set[str] = set()
+
+    async def connect(self) -> None:
+        try:
+            self._conn = await aio_pika.connect_robust(self.url, reconnect_interval=0.5)
+        except Exception as e:
+            raise MessagingError(
+                f"cannot connect to RabbitMQ at {self.url}: {e}", where=self.name
+            ) from e
+        self._channel = await self._conn.channel(publisher_confirms=True)
+        self._exchange = await self._declare_exchange(self._channel)
+
+    @staticmethod
+    async def _declare_exchange(channel: Any) -> AbstractExchange:
+        return await channel.declare_exchange(  # type: ignore[no-any-return]
+            EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
+        )
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                await self._conn.close()
+            self._conn = None
+
+    def _ready(self) -> tuple[AbstractRobustConnection, AbstractRobustChannel, AbstractExchange]:
+        if self._conn is None or self._channel is None or self._exchange is None:
+            raise MessagingError("not connected: call connect() first", where=self.name)
+        return self._conn, self._channel, self._exchange
+
+    async def _queue(
+        self, channel_obj: Any, channel: ChannelSpec, group: str | None
+    ) -> AbstractQueue:
+        if group is None:
+            queue: AbstractQueue = await channel_obj.declare_queue(exclusive=True, auto_delete=True)
+        elif channel.durable:
+            queue = await channel_obj.declare_queue(
+                f"wire.{channel.name}@{group}", durable=True, arguments={"x-queue-type": "quorum"}
+            )
+        else:
+            queue = await channel_obj.declare_queue(
+                f"wire.{channel.name}@{group}", auto_delete=True
+            )
+        await queue.bind(EXCHANGE, routing_key=channel.name)
+        return queue
+
+    async def _send(self, channel: ChannelSpec, message: Message) -> None:
+        _, ch, exchange = self._ready()
+        if channel.kind == "queue" and channel.durable and channel.name not in self._declared:
+            await self._queue(
+                ch, channel, channel.queue_group
+            )  # keep what is sent before a consumer
+            self._declared.add(channel.name)
+        mode = (
+            aio_pika.DeliveryMode.PERSISTENT
+            if channel.durable
+            else aio_pika.DeliveryMode.NOT_PERSISTENT
+        )
+        await exchange.publish(
+            aio_pika.Message(
+                message.data,
+                content_type=message.content_type,
+                headers=dict(message.metadata),
+                delivery_mode=mode,
+                reply_to=message.reply_to,
+            ),
+            routing_key=channel.name,
+            timeout=10,
+        )
+
+    async def subscribe(
+        self, channel: ChannelSpec, group: str | None = None, *, prefetch: int = 16
+    ) -> Subscription:
+        conn, _, _ = self._ready()
+        sub = RabbitSubscription(channel, group, prefetch)
+        ch = await conn.channel()
+        sub.channel_obj = ch
+        await ch.set_qos(prefetch_count=prefetch)
+        await self._declare_exchange(ch)
+        queue = await self._queue(ch, channel, group)
+
+        async def on_message(msg: AbstractIncomingMessage) -> None:
+            count = (msg.headers or {}).get("x-delivery-count")
+            # quorum queues count deliveries; classic ones only flag a redelivery
+            attempt = count + 1 if isinstance(count, int) else 2 if msg.redelivered else 1
+            await sub.put(_RabbitDelivery(sub, msg, attempt))
+
+        await queue.consume(on_message)
+        return sub

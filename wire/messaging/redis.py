@@ -1,0 +1,263 @@
+"""Redis Streams (redis.asyncio): a channel is the stream `wire:<channel>`.
+
+A group is a consumer group (XREADGROUP, XACK); entries a consumer took and never acked
+stay pending in Redis: a restarted consumer of the same name reads its own pending entries
+first, and any consumer claims entries idle longer than `claim_idle_ms` (XAUTOCLAIM) from
+one that died. Attempt counts come from the group's delivery counter (XPENDING). Without a
+group a subscription reads new entries (XREAD). An entry is the fields `data`,
+`content-type`, `metadata` (JSON) and `reply-to`; `redis-cli XADD wire:<channel> '*' data
+'<json>'` is a valid message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import orjson
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ResponseError
+
+from .broker import Broker, Capabilities, Delivery, Subscription, log
+from .message import JSON, ChannelSpec, Message, MessagingError
+
+PREFIX = "wire:"
+BLOCK_MS = 200  # how long a reader blocks: also how long closing a subscription may take
+
+
+def _key(channel: str) -> str:
+    return PREFIX + channel
+
+
+def _message(channel: str, fields: dict[bytes, bytes]) -> Message:
+    def text(name: bytes) -> str | None:
+        value = fields.get(name)
+        return value.decode() if value is not None else None
+
+    try:
+        metadata = orjson.loads(fields.get(b"metadata", b"{}"))
+        metadata = (
+            {str(k): str(v) for k, v in metadata.items()} if isinstance(metadata, dict) else {}
+        )
+    except orjson.JSONDecodeError:
+        metadata = {}
+    return Message(
+        channel,
+        fields.get(b"data", b""),
+        text(b"content-type") or JSON,
+        metadata,
+        text(b"reply-to"),
+    )
+
+
+class _RedisDelivery(Delivery):
+    def __init__(
+        self, sub: RedisSubscription, entry_id: bytes, message: Message, attempt: int
+    ) -> None:
+        super().__init__(message, attempt)
+        self.sub, self.entry_id = sub, entry_id
+
+    async def _ack(self) -> None:
+        if self.sub.group is not None:
+            await self.sub.redis.xack(_key(self.sub.channel.name), self.sub.group, self.entry_id)
+
+    async def _nack(self, delay: float) -> None:
+        # The entry stays pending in Redis (a crash leaves it for XAUTOCLAIM); retry here.
+        again = _RedisDelivery(self.sub, self.entry_id, self.message, self.attempt + 1)
+        self.sub.requeue_later(again, delay)
+
+
+class RedisSubscription(Subscription):
+    """Its reader is not cancelled (redis-py can hang cancelling a blocking read): it sees
+    `closed` within one block interval and ends."""
+
+    redis: aioredis.Redis
+    release: Callable[[], None] = staticmethod(lambda: None)
+    reader: asyncio.Task[None] | None = None
+
+    async def _close(self) -> None:
+        if self.reader is not None:
+            await self.reader
+        self.release()
+
+
+class RedisBroker(Broker):
+    scheme = "redis"
+    capabilities = Capabilities(
+        durable="stream + consumer group (as durable as the server's AOF/RDB settings)",
+        fanout="yes (a consumer group per group; XREAD without one)",
+        queue="yes (one consumer group)",
+        request_reply="yes (reply-to field, a reply stream)",
+        redelivery="pending entries: own on restart, XAUTOCLAIM from dead consumers",
+        reconnect="per command; readers retry",
+    )
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        parts = urlsplit(url)
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        self.server = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+        self.consumer = query.get("consumer") or f"{socket.gethostname()}-{os.getpid()}"
+        self.claim_idle_ms = int(query.get("claim_idle_ms", 30_000))
+        self.maxlen = int(query.get("maxlen", 100_000))
+        self._redis: aioredis.Redis | None = None
+        self._members: dict[tuple[str, str], set[int]] = {}
+
+    @property
+    def redis(self) -> aioredis.Redis:
+        if self._redis is None:
+            raise MessagingError("not connected: call connect() first", where=self.name)
+        return self._redis
+
+    async def connect(self) -> None:
+        # A cut connection is re-opened and the command retried by redis-py itself.
+        self._redis = aioredis.Redis.from_url(
+            self.server,
+            socket_connect_timeout=5,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 8),
+            retry_on_error=[aioredis.ConnectionError, TimeoutError, OSError],
+        )
+        try:
+            await self._redis.ping()
+        except Exception as e:
+            raise MessagingError(
+                f"cannot connect to Redis at {self.server}: {e}", where=self.name
+            ) from e
+
+    async def close(self) -> None:
+        if self._redis is not None:
+            await self._redis.aclose()
+            self._redis = None
+
+    async def _group(self, channel: ChannelSpec, group: str) -> None:
+        try:
+            await self.redis.xgroup_create(_key(channel.name), group, id="$", mkstream=True)
+        except ResponseError as e:
+            if "BUSYGROUP" not in str(e):
+                raise
+
+    async def _send(self, channel: ChannelSpec, message: Message) -> None:
+        if channel.kind == "queue" and channel.durable:
+            await self._group(channel, channel.queue_group)  # keep what is sent before a consumer
+        fields: dict[Any, Any] = {"data": message.data, "content-type": message.content_type}
+        if message.metadata:
+            fields["metadata"] = orjson.dumps(message.metadata)
+        if message.reply_to:
+            fields["reply-to"] = message.reply_to
+        await self.redis.xadd(_key(channel.name), fields, maxlen=self.maxlen, approximate=True)
+
+    async def subscribe(
+        self, channel: ChannelSpec, group: str | None = None, *, prefetch: int = 16
+    ) -> Subscription:
+        sub = RedisSubscription(channel, group, prefetch)
+        sub.redis = self.redis
+        if group is None:
+            last = await self._last_id(channel)
+            sub.reader = asyncio.create_task(self._read(sub, last, prefetch))
+        else:
+            await self._group(channel, group)
+            sub.reader = asyncio.create_task(
+                self._read_group(sub, group, prefetch, self._member(sub, group))
+            )
+        return sub
+
+    async def _last_id(self, channel: ChannelSpec) -> bytes:
+        info = (
+            await self.redis.xinfo_stream(_key(channel.name))
+            if await self.redis.exists(_key(channel.name))
+            else None
+        )
+        return info["last-generated-id"] if info else b"0-0"
+
+    async def _read(self, sub: RedisSubscription, last: bytes, count: int) -> None:
+        key = _key(sub.channel.name)
+        while not sub.closed:
+            try:
+                got: Any = await self.redis.xread({key: last}, count=count, block=BLOCK_MS)
+            except (ConnectionError, OSError, aioredis.ConnectionError) as e:
+                log.debug("redis: xread %s: %s", key, e)
+                await asyncio.sleep(0.2)
+                continue
+            for _, entries in got or []:
+                for entry_id, fields in entries:
+                    last = entry_id
+                    await sub.put(
+                        _RedisDelivery(sub, entry_id, _message(sub.channel.name, fields), 1)
+                    )
+
+    def _member(self, sub: RedisSubscription, group: str) -> str:
+        """This process's n-th live consumer of a group: stable across restarts, so a
+        restarted process finds its own pending entries."""
+        taken = self._members.setdefault((sub.channel.name, group), set())
+        n = min(set(range(1, len(taken) + 2)) - taken)
+        taken.add(n)
+        sub.release = lambda: taken.discard(n)
+        return f"{self.consumer}.{n}"
+
+    async def _read_group(
+        self, sub: RedisSubscription, group: str, count: int, consumer: str
+    ) -> None:
+        key = _key(sub.channel.name)
+        loop = asyncio.get_running_loop()
+        backlog: Any = b"0"  # first this consumer's own pending entries (a restart)
+        next_claim = 0.0
+        while not sub.closed:
+            try:
+                if loop.time() >= next_claim:
+                    next_claim = loop.time() + max(self.claim_idle_ms / 2000, 0.2)
+                    await self._claim(sub, group, count, consumer)
+                got: Any = await self.redis.xreadgroup(
+                    group,
+                    consumer,
+                    {key: backlog or ">"},
+                    count=count,
+                    block=None if backlog else BLOCK_MS,
+                )
+                entries = [e for _, es in got or [] for e in es]
+                if backlog is not None:
+                    if not entries:
+                        backlog = None
+                        continue
+                    backlog = entries[-1][0]
+                for entry_id, fields in entries:
+                    if fields is None:  # trimmed away meanwhile
+                        continue
+                    attempt = await self._attempt(key, group, entry_id) if backlog else 1
+                    message = _message(sub.channel.name, fields)
+                    await sub.put(_RedisDelivery(sub, entry_id, message, attempt))
+            except ResponseError as e:
+                if "NOGROUP" not in str(e):
+                    raise
+                await self._group(sub.channel, group)  # the stream went (a server restart)
+            except (ConnectionError, OSError, aioredis.ConnectionError) as e:
+                log.debug("redis: xreadgroup %s: %s", key, e)
+                await asyncio.sleep(0.2)
+
+    async def _claim(self, sub: RedisSubscription, group: str, count: int, consumer: str) -> None:
+        """Take over entries another consumer took and left idle (it died)."""
+        key = _key(sub.channel.name)
+        idle: Any = await self.redis.xpending_range(
+            key, group, min="-", max="+", count=count, idle=self.claim_idle_ms
+        )
+        theirs = [p for p in idle if p["consumer"].decode() != consumer]
+        if not theirs:
+            return
+        claimed: Any = await self.redis.xclaim(
+            key, group, consumer, self.claim_idle_ms, [p["message_id"] for p in theirs]
+        )
+        counts = {p["message_id"]: int(p["times_delivered"]) + 1 for p in theirs}
+        for entry_id, fields in claimed:
+            if fields is None:
+                continue
+            message = _message(sub.channel.name, fields)
+            await sub.put(_RedisDelivery(sub, entry_id, message, counts.get(entry_id, 2)))
+
+    async def _attempt(self, key: str, group: str, entry_id: bytes) -> int:
+        info: Any = await self.redis.xpending_range(key, group, min=entry_id, max=entry_id, count=1)
+        return int(info[0]["times_delivered"]) if info else 1
