@@ -1,44 +1,17 @@
 """The math example: a Python guest (componentize-py, `guest/`) with ops of every shape.
 
-Two runtimes share the guest folder: `guest` starts a fresh instance per call, `guest_pooled`
-reuses warm instances, so `count` restarts at 1 on every call while `count_pooled` climbs.
+The API itself is in `math_api.py` (shared with the TypeScript twin, `typegraph_ts.py`).
 """
 
-from typegraph import Graph, Policy, WireRuntime, t, typegraph
+from math_api import expose_math  # the typegraph's folder is importable when it is loaded
+
+from typegraph import Graph, WireRuntime, typegraph
 
 
 @typegraph()
 def math(g: Graph) -> None:
-    guest = WireRuntime("guest")
-    pooled = WireRuntime("guest", name="guest_pooled", instances="pooled")
-
-    point = t.struct(
-        {"x": t.float(), "y": t.float(), "label": t.optional(t.string())},
-        description="A point in the plane.",
-    ).rename("Point")
-    rec = t.struct(
-        {
-            "id": t.integer(),
-            "name": t.string(),
-            "shape": t.enum(["circle", "square", "triangle"]).rename("Shape"),
-            "origin": point,
-            "note": t.optional(t.string()),
-            "corner": t.optional(point),
-            "cells": t.list(t.list(t.either([t.string(), t.float()]).rename("Cell"))),
-        },
-        description="A nested record that `identity` returns unchanged.",
-    ).rename("Rec")
-    nothing = t.struct({})
-
-    g.expose(
-        Policy.public(),
-        add=guest.handler(t.struct({"a": t.integer(), "b": t.integer()}), t.integer(), name="add"),
-        range=guest.handler(
-            t.struct({"a": t.integer(), "b": t.integer()}), t.list(t.integer()), name="range"
-        ),
-        identity=guest.handler(rec, rec, name="identity"),
-        greet=guest.handler(t.struct({"name": t.string()}), t.string(), name="greet"),
-        fail=guest.handler(t.struct({"message": t.string()}), t.boolean(), name="fail"),
-        count=guest.handler(nothing, t.integer(), name="count", effect="update"),
-        count_pooled=pooled.handler(nothing, t.integer(), name="count", effect="update"),
+    expose_math(
+        g,
+        WireRuntime("guest"),
+        WireRuntime("guest", name="guest_pooled", instances="pooled"),
     )
