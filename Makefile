@@ -15,10 +15,11 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-# Serve the examples over GraphQL (builds their guests, cached); open the printed URLs
-# in a browser for GraphiQL. WIRE_PORT, WIRE_HOST, ... configure it (see README).
+# Serve the examples over GraphQL (builds their guests, cached), with their channels on the
+# embedded broker, and print how to try the orders message flow (a mutation publishes, a
+# guest handler reacts, a subscription shows it). WIRE_PORT, WIRE_BROKER, ... (see README).
 run: setup
-	$(WIRE) serve examples/gateway/typegraph.py examples/math/typegraph.py --watch
+	$(PY) examples/run.py
 
 test: setup
 	$(PY) -m pytest

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from serving import MATH, serve
+from serving import MATH, REPO, serve
 from websockets.sync.client import ClientConnection, connect
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -128,3 +128,36 @@ def test_graphiql_runs_a_query(chromium: str, tmp_path: Path) -> None:
             shot = page.send("Page.captureScreenshot", format="png")
             (tmp_path / "graphiql.png").write_bytes(base64.b64decode(shot["data"]))
     assert json.loads(result) == {"data": {"add": 13}}
+
+
+def test_graphiql_subscribes_over_a_websocket(chromium: str) -> None:
+    """The `make run` flow in a browser: GraphiQL subscribes to the orders example's
+    `shipped`, a mutation publishes an order, the guest handler ships it, GraphiQL shows it."""
+    with serve(REPO / "examples" / "orders" / "typegraph.py") as server:
+        targets = httpx.get(f"{chromium}/json/list").json()
+        page_ws = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
+        with connect(page_ws, max_size=2**26) as ws:
+            page = Page(ws)
+            query = urllib.parse.quote("subscription { shipped { id parcels } }")
+            page.send("Page.enable")
+            page.send("Page.navigate", url=f"{server.url}/orders?query={query}")
+            page.wait_for("!!document.querySelector('.graphiql-execute-button')", "GraphiQL")
+            page.eval("document.querySelector('.graphiql-execute-button').click()")
+            deadline = time.monotonic() + 30
+            while (
+                server.client.get(f"{server.url}/health").json()["typegraphs"]["orders"][
+                    "subscriptions"
+                ]
+                != 1
+            ):
+                assert time.monotonic() < deadline, "GraphiQL did not subscribe"
+                time.sleep(0.1)
+            body = server.gql('mutation { place(id: 9, item: "book", qty: 4) }', path="orders")
+            assert body["data"] == {"place": True}
+            result = page.wait_for(
+                "(() => { const cm = document.querySelector('.result-window .CodeMirror');"
+                " const text = cm && cm.CodeMirror.getValue();"
+                " return text && text.includes('shipped') ? text : null; })()",
+                "the subscription's message",
+            )
+    assert json.loads(result) == {"data": {"shipped": {"id": 9, "parcels": 2}}}

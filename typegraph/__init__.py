@@ -11,6 +11,7 @@ serialise it to a ``wire-typegraph/1`` document (docs/typegraph-document.md).
 """
 
 from . import t
+from .channel_op import ChannelOp
 from .document import FORMAT, Document, document_schema, dumps, validate_document
 from .errors import TypegraphError
 from .func import Effect, Func
@@ -26,6 +27,7 @@ __all__ = [
     "FORMAT",
     "Backoff",
     "Channel",
+    "ChannelOp",
     "Document",
     "Effect",
     "Func",

@@ -148,12 +148,18 @@ def validate_document(doc: Any) -> None:
             raise TypegraphError(
                 f"function {name!r} has policies but is not exposed", [*fpath, "policies"]
             )
-        for i, entry in enumerate(fn["policies"]):
-            refs = entry.items() if isinstance(entry, dict) else [(None, entry)]
-            for key, pol in refs:
-                if pol not in doc["policies"]:
-                    where = [*fpath, "policies", i] + ([key] if key else [])
-                    raise TypegraphError(f"unknown policy {pol!r}", where)
+        _check_chain(doc, fn["policies"], fpath)
+    for name, op in doc.get("channel_ops", {}).items():
+        opath: Path = ["channel_ops", name]
+        if name in doc["functions"]:
+            raise TypegraphError(
+                f"{name!r} names both a function and a channel operation; rename one", opath
+            )
+        if op["channel"] not in doc["channels"]:
+            raise TypegraphError(f"unknown channel {op['channel']!r}", [*opath, "channel"])
+        if not op["policies"]:
+            raise TypegraphError(f"channel operation {name!r} has no policy", [*opath, "policies"])
+        _check_chain(doc, op["policies"], opath)
     for name, ch in doc["channels"].items():
         message = ch["message"]
         bound = [("handlers", i, h) for i, h in enumerate(ch.get("handlers", []))]
@@ -181,3 +187,12 @@ def validate_document(doc: Any) -> None:
                     hpath,
                 )
     check_defaults(doc, with_defaults)
+
+
+def _check_chain(doc: Mapping[str, Any], chain: list[Any], path: Path) -> None:
+    for i, entry in enumerate(chain):
+        refs = entry.items() if isinstance(entry, dict) else [(None, entry)]
+        for key, pol in refs:
+            if pol not in doc["policies"]:
+                where = [*path, "policies", i] + ([key] if key else [])
+                raise TypegraphError(f"unknown policy {pol!r}", where)

@@ -7,13 +7,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .channel_op import ChannelOp
 from .errors import TypegraphError
 from .func import Func
 from .names import check_channel_name, check_name
 from .policy import PolicyLike
 from .types import Type
 
-__all__ = ["Backoff", "Channel", "Exposure", "Graph", "Typegraph", "typegraph"]
+__all__ = ["Backoff", "Channel", "ChannelExposure", "Exposure", "Graph", "Typegraph", "typegraph"]
 
 ChannelKind = Literal["pubsub", "queue"]
 
@@ -25,6 +26,15 @@ class Exposure:
     name: str
     func: Func
     exposed: bool
+    policies: tuple[PolicyLike, ...]
+
+
+@dataclass(frozen=True)
+class ChannelExposure:
+    """A channel operation exposed in a graph under ``name``."""
+
+    name: str
+    op: ChannelOp
     policies: tuple[PolicyLike, ...]
 
 
@@ -58,6 +68,7 @@ class Graph:
         self.name = name
         self.functions: dict[str, Exposure] = {}
         self.channels: dict[str, Channel] = {}
+        self.channel_ops: dict[str, ChannelExposure] = {}
         self.basic_users: tuple[str, ...] = ()
 
     def _add(
@@ -65,19 +76,27 @@ class Graph:
     ) -> None:
         path = ["functions", name]
         check_name(name, "function", path)
-        if name in self.functions:
+        if name in self.functions or name in self.channel_ops:
             raise TypegraphError(
                 f"function {name!r} is defined twice; give each function its own name", path
             )
+        if isinstance(func, ChannelOp):
+            if not exposed:
+                raise TypegraphError(
+                    f"{name!r} is a channel operation: expose it with g.expose({name}=...)", path
+                )
+            self.channel_ops[name] = ChannelExposure(name, func, policies)
+            return
         if not isinstance(func, Func):
             raise TypegraphError(
                 f"expected a function (t.func(...) or runtime.handler(...)), got {func!r}", path
             )
         self.functions[name] = Exposure(name, func, exposed, policies)
 
-    def expose(self, *policies: PolicyLike, **funcs: Func) -> None:
-        """Expose ``funcs`` under their keyword names; ``policies`` is the chain of
-        every function that has no policy of its own (`Func.with_policy`)."""
+    def expose(self, *policies: PolicyLike, **funcs: Func | ChannelOp) -> None:
+        """Expose ``funcs`` (functions, or channel operations from `subscription` and
+        `publish`) under their keyword names; ``policies`` is the chain of every one
+        that has no policy of its own (`Func.with_policy`, `ChannelOp.with_policy`)."""
         for name, func in funcs.items():
             self._add(name, func, True, tuple(policies))
 
@@ -116,6 +135,18 @@ class Graph:
         channel = Channel(name, message, bool(durable), kind, tuple(handlers), (), dead_letter)
         self.channels[name] = channel
         return channel
+
+    def subscription(self, channel: str | Channel) -> ChannelOp:
+        """A GraphQL subscription streaming the messages of ``channel`` (typed by its
+        message type); expose it: ``g.expose(shipped=g.subscription("orders.shipped"))``.
+        Its effect is ``read``."""
+        return ChannelOp(channel.name if isinstance(channel, Channel) else channel, "subscribe")
+
+    def publish(self, channel: str | Channel) -> ChannelOp:
+        """A GraphQL mutation publishing a message on ``channel`` (its arguments are the
+        fields of the message type); expose it: ``g.expose(place=g.publish("orders.placed"))``.
+        Its effect is ``create``."""
+        return ChannelOp(channel.name if isinstance(channel, Channel) else channel, "publish")
 
     def on(
         self,

@@ -86,6 +86,7 @@ class _Serializer:
 
         functions = {name: self._function(name) for name in g.functions}
         channels = {name: self._channel(name) for name in g.channels}
+        channel_ops = {name: self._channel_op(name) for name in g.channel_ops}
 
         for name, path in self.refs:
             if name not in self.types:
@@ -110,6 +111,8 @@ class _Serializer:
             "functions": functions,
             "channels": channels,
         }
+        if channel_ops:
+            doc["channel_ops"] = channel_ops
         if g.basic_users:
             doc["auth"] = {"basic": list(g.basic_users)}
         check_defaults(doc, self.defaults)
@@ -224,11 +227,22 @@ class _Serializer:
         out: list[tuple[Materializer, Path]] = []
         for name, exp in self.g.functions.items():
             out.append((exp.func.materializer, ["functions", name, "materializer"]))
-            for i, entry in enumerate(exp.func.policies or exp.policies):
-                policies = entry.items() if isinstance(entry, PolicyOn) else [(i, entry)]
-                for key, pol in policies:
-                    if isinstance(pol, Policy) and pol.materializer is not None:
-                        out.append((pol.materializer, ["functions", name, "policies", i, key]))
+            out.extend(self._policy_materializers(exp.func.policies or exp.policies, name))
+        for name, cx in self.g.channel_ops.items():
+            chain = cx.op.policies or cx.policies
+            out.extend(self._policy_materializers(chain, name, "channel_ops"))
+        return out
+
+    @staticmethod
+    def _policy_materializers(
+        chain: Sequence[PolicyLike], name: str, section: str = "functions"
+    ) -> list[tuple[Materializer, Path]]:
+        out: list[tuple[Materializer, Path]] = []
+        for i, entry in enumerate(chain):
+            policies = entry.items() if isinstance(entry, PolicyOn) else [(i, entry)]
+            for key, pol in policies:
+                if isinstance(pol, Policy) and pol.materializer is not None:
+                    out.append((pol.materializer, [section, name, "policies", i, key]))
         return out
 
     def _collect_runtimes(self) -> None:
@@ -420,6 +434,31 @@ class _Serializer:
             node["dead_letter"] = ch.dead_letter
         if ch.options:
             node["options"] = {fn: dict(o) for fn, o in ch.options}
+        return node
+
+    def _channel_op(self, name: str) -> Node:
+        cx = self.g.channel_ops[name]
+        path: Path = ["channel_ops", name]
+        if cx.op.channel not in self.g.channels:
+            raise TypegraphError(
+                f"unknown channel {cx.op.channel!r}: declare it with "
+                f"g.channel({cx.op.channel!r}, ...)",
+                [*path, "channel"],
+            )
+        chain = cx.op.policies or cx.policies
+        if not chain:
+            raise TypegraphError(
+                f"exposed channel operation {name!r} has no policy; pass one to g.expose, "
+                "e.g. g.expose(Policy.public(), ...), or use .with_policy(...)",
+                [*path, "policies"],
+            )
+        node: Node = {
+            "channel": cx.op.channel,
+            "operation": cx.op.operation,
+            "policies": self._chain(chain, [*path, "policies"]),
+        }
+        if cx.op.description is not None:
+            node["description"] = cx.op.description
         return node
 
 

@@ -81,6 +81,7 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         production=ns.production,
         graphiql=ns.graphiql,
         watch=ns.watch,
+        broker=ns.broker,
         jwt_secret=ns.jwt_secret,
         jwt_public_key=ns.jwt_public_key,
         jwt_audience=ns.jwt_audience,
@@ -142,6 +143,11 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         default=None,
         help="reload a typegraph (rebuilding its guest) when its files change (WIRE_WATCH)",
+    )
+    s.add_argument(
+        "--broker",
+        help="where the typegraphs' channels run: memory:// (embedded, the default), "
+        "nats://, amqp://, redis://, mqtt:// (WIRE_BROKER)",
     )
     s.add_argument("--jwt-secret", help="HS256 key (prefer WIRE_JWT_SECRET: flags show in ps)")
     s.add_argument("--jwt-public-key", help="RS256 public key: PEM file (WIRE_JWT_PUBLIC_KEY)")

@@ -1,8 +1,14 @@
-"""The orders example: a message flow. `place_order` (exposed) publishes `orders.placed`;
-the handler `ship` reacts and publishes `orders.shipped`; the responder `quote` answers
-requests on `orders.quote`.
+"""The orders example: a message flow, served by `wire serve` (what `make run` shows).
 
-    wire consume examples/orders/typegraph.py            # the handlers (any broker)
+- `place` (a publish mutation) puts a checked `OrderPlaced` on `orders.placed`;
+  `place_order` (a guest function) does the same from inside a guest with `ctx.send`;
+- the handler `ship` reacts to each order and sends `orders.shipped`;
+- the subscription `shipped` streams `orders.shipped` to GraphQL clients (WebSocket,
+  graphql-transport-ws; GraphiQL in a browser);
+- the responder `quote` answers requests on `orders.quote`.
+
+    wire serve examples/orders/typegraph.py               # GraphQL + the handlers
+    wire consume examples/orders/typegraph.py             # the handlers only (any broker)
     wire publish orders.placed '{"id": 1, "item": "book", "qty": 2}' -t examples/orders/typegraph.py
 """
 
@@ -27,6 +33,8 @@ def orders(g: Graph) -> None:
     g.expose(
         Policy.public(),
         place_order=guest.handler(placed, t.boolean(), name="place_order", effect="create"),
+        place=g.publish("orders.placed").describe("Publish an order on orders.placed."),
+        shipped=g.subscription("orders.shipped").describe("Every order shipped from now on."),
     )
     g.on("orders.placed", guest.handler(placed, t.boolean(), name="ship"), max_attempts=3)
     g.respond("orders.quote", guest.handler(quote_req, t.float(), name="quote"))

@@ -4,6 +4,8 @@ The `hostcaller` WAT guest forwards each call to the hostcall op named like the 
 the handler `send` of `<P>.jobs` publishes each job's `payload` on the job's `channel`, the
 handler `record` of `<P>.events` calls a `record` op that the test registers (in-process).
 `$WIRE_TEST_GUEST` is the built component, `$WIRE_TEST_PREFIX` makes the channels fresh.
+Served by `wire serve`, it exposes publish mutations `jobs` and `events`, the subscription
+`done`, and `denied` (a subscription no one may open).
 """
 
 import os
@@ -55,4 +57,8 @@ def flow(g: Graph) -> None:
         do_complete=guest.handler(args, anything, name="complete"),
         do_abandon=guest.handler(args, anything, name="abandon"),
         do_request=guest.handler(args, anything, name="request"),
+        jobs=g.publish(f"{P}.jobs"),
+        events=g.publish(f"{P}.events"),
+        done=g.subscription(f"{P}.done"),
+        denied=g.subscription(f"{P}.events").with_policy(Policy.deny()),
     )

@@ -11,13 +11,14 @@ depth limit stops runaway recursion.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from graphql import (
@@ -28,6 +29,7 @@ from graphql import (
     execute_sync,
     get_operation_ast,
     parse,
+    subscribe,
     validate,
 )
 from graphql.execution import Executor
@@ -39,6 +41,9 @@ from ..paths import OPS_DIR
 from .auth import ANONYMOUS, AuthConfig, AuthContext, Authenticator
 from .policies import Policies, Request
 from .schema import build_schema
+
+if TYPE_CHECKING:
+    from ..messaging import MessagingService
 
 log = logging.getLogger("wire.graphql")
 
@@ -100,7 +105,9 @@ class Gateway:
         self.name = host.name
         self.production = production
         self.policies = Policies(host)
-        self.schema = build_schema(host, self.policies)
+        # The server sets it once the typegraph's channels run (channel fields use it).
+        self.messaging: MessagingService | None = None
+        self.schema = build_schema(host, self.policies, lambda: self.messaging)
         basic = host.document.get("auth", {}).get("basic", [])
         self.authenticator = Authenticator(auth or AuthConfig(), host.name, basic, env)
         self._prepare = lru_cache(maxsize=cache_size)(self._prepare_uncached)
@@ -177,6 +184,14 @@ class Gateway:
         prepared = self._prepare(query)
         if prepared.document is None:
             return self.response(ExecutionResult(None, list(prepared.errors)))
+        op = get_operation_ast(prepared.document, operation_name)
+        if op is not None and op.operation == OperationType.SUBSCRIPTION:
+            error = GraphQLError(
+                "a subscription needs a WebSocket: connect to this typegraph's URL with the "
+                "graphql-transport-ws protocol (GraphiQL does)",
+                extensions={"code": "subscription_needs_websocket"},
+            )
+            return self.response(ExecutionResult(None, [error]))
         result = execute_sync(
             self.schema,
             prepared.document,
@@ -186,6 +201,38 @@ class Gateway:
             executor_class=_Executor,
         )
         return self.response(result)
+
+    async def subscribe(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        auth: AuthContext = ANONYMOUS,
+    ) -> Responses | list[dict[str, Any]]:
+        """Start an operation that may stream: its responses (one per message for a
+        subscription, the one response of a query or mutation), or the formatted errors
+        that kept it from starting. When it returns, a subscription is listening: every
+        message sent from then on reaches it."""
+        prepared = self._prepare(query)
+        if prepared.document is None:
+            return [self.format_error(e) for e in prepared.errors]
+        op = get_operation_ast(prepared.document, operation_name)
+        if op is None or op.operation != OperationType.SUBSCRIPTION:
+            once = await self.execute(query, variables, operation_name, auth)
+            return Responses(self, _once(once))
+        req = Request(auth)
+        started = subscribe(
+            self.schema,
+            prepared.document,
+            context_value=req,
+            variable_values=variables,
+            operation_name=operation_name,
+            executor_class=_Executor,
+        )
+        result = await started if inspect.isawaitable(started) else started
+        if isinstance(result, ExecutionResult):
+            return [self.format_error(e) for e in result.errors or []]
+        return Responses(self, result, req.streams)
 
     # -- responses ---------------------------------------------------------------
 
@@ -252,3 +299,36 @@ class Gateway:
         auth = caller if isinstance(caller, AuthContext) else ANONYMOUS
         res = self.execute_sync(args["query"], variables, None, auth.as_internal())
         return {"data": res.get("data"), "errors": res.get("errors", [])}
+
+
+async def _once(response: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    yield response
+
+
+class Responses:
+    """The responses of a started operation, JSON-ready; `aclose()` ends it (a
+    subscription unsubscribes), whether or not it was read."""
+
+    def __init__(
+        self,
+        gateway: Gateway,
+        source: AsyncIterator[ExecutionResult | dict[str, Any]],
+        streams: list[Any] | None = None,
+    ) -> None:
+        self._gateway = gateway
+        self._source = source
+        self._streams = streams or []  # closed here too: an unread generator would not
+
+    def __aiter__(self) -> Responses:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        item = await anext(self._source)
+        return item if isinstance(item, dict) else self._gateway.response(item)
+
+    async def aclose(self) -> None:
+        close = getattr(self._source, "aclose", None)
+        if close is not None:
+            await close()
+        for stream in self._streams:
+            await stream.aclose()

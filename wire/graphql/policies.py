@@ -18,6 +18,8 @@ from typing import Any, Literal
 
 import orjson
 
+from typegraph.channel_op import OPERATION_EFFECTS
+
 from ..errors import WireError
 from ..host import Host
 from .auth import AuthContext
@@ -37,6 +39,8 @@ class Request:
     # calls deadlock-free at any pool size).
     sync: bool = False
     decisions: dict[tuple[str, str], str] = field(default_factory=dict)
+    # What a subscription opened (message streams): closed when the operation ends.
+    streams: list[Any] = field(default_factory=list)
 
     @property
     def extra(self) -> dict[str, Any]:
@@ -52,7 +56,8 @@ class Entry:
 
 
 class Policies:
-    """The resolved chain of every exposed function, for its effect."""
+    """The resolved chain of every exposed function and channel operation, for its effect
+    (a subscription's is `read`, a publish's `create`)."""
 
     def __init__(self, host: Host) -> None:
         self.host = host
@@ -60,18 +65,23 @@ class Policies:
         self._policies: dict[str, Any] = doc["policies"]
         self._mats: dict[str, Any] = doc["materializers"]
         self.chains: dict[str, list[Entry]] = {}
+        self.effects: dict[str, str] = {}
         for fname, fn in doc["functions"].items():
-            if not fn.get("exposed"):
-                continue
-            effect = fn.get("effect", "read")
-            chain: list[Entry] = []
-            for item in fn.get("policies", []):
-                pname = item if isinstance(item, str) else item.get(effect)
-                if pname is None:
-                    continue  # an effect map without this effect: passes
-                pol = self._policies[pname]
-                chain.append(Entry(pname, pol["kind"], pol.get("materializer")))
-            self.chains[fname] = chain
+            if fn.get("exposed"):
+                self._add(fname, fn.get("effect", "read"), fn.get("policies", []))
+        for name, op in doc.get("channel_ops", {}).items():
+            self._add(name, OPERATION_EFFECTS[op["operation"]], op["policies"])
+
+    def _add(self, name: str, effect: str, items: list[Any]) -> None:
+        chain: list[Entry] = []
+        for item in items:
+            pname = item if isinstance(item, str) else item.get(effect)
+            if pname is None:
+                continue  # an effect map without this effect: passes
+            pol = self._policies[pname]
+            chain.append(Entry(pname, pol["kind"], pol.get("materializer")))
+        self.chains[name] = chain
+        self.effects[name] = effect
 
     def needs_guest(self, function: str, auth: AuthContext) -> bool:
         """Whether deciding may call a custom policy (then decide on a worker thread)."""
@@ -119,7 +129,7 @@ class Policies:
         assert e.materializer is not None
         mat = self._mats[e.materializer]
         runtime = self.host.runtimes[mat["runtime"]]
-        effect = self.host.functions[function].effect
+        effect = self.effects[function]
         payload = {"context": req.auth.to_json(), "effect": effect, "function": function}
         where = f"{self.host.name}.policies.{e.name}"
         try:

@@ -1,6 +1,7 @@
 """The GraphQL schema of a typegraph: one root field per exposed function.
 
-Effects decide the root: `read` → Query, `create`/`update`/`delete` → Mutation.
+Effects decide the root: `read` → Query, `create`/`update`/`delete` → Mutation. Channel
+operations (`channel_ops`) add `Subscription` fields and publish mutations (`channels.py`).
 Each root field's resolver checks the policy chain, then calls the guest through the
 host (which checks the arguments against the input JSON Schema first: bounds, patterns,
 formats; nothing invalid reaches a guest).
@@ -22,6 +23,7 @@ from graphql import (
 )
 
 from ..host import Host
+from . import channels
 from .errors import SchemaError
 from .names import NameTable, check_name
 from .policies import Policies, Request
@@ -54,8 +56,11 @@ def _resolver(host: Host, policies: Policies, function: str) -> Any:
     return resolve
 
 
-def build_schema(host: Host, policies: Policies) -> GraphQLSchema:
-    """The schema of `host`'s typegraph; a `SchemaError` when it cannot be served."""
+def build_schema(
+    host: Host, policies: Policies, messaging: channels.MessagingRef = lambda: None
+) -> GraphQLSchema:
+    """The schema of `host`'s typegraph; a `SchemaError` when it cannot be served.
+    `messaging` gives the messaging service that channel fields use (when running)."""
     doc = host.document
     tg = doc["name"]
     names = NameTable(tg)
@@ -63,8 +68,9 @@ def build_schema(host: Host, policies: Policies) -> GraphQLSchema:
     exposed = {n: f for n, f in doc["functions"].items() if f.get("exposed")}
     for fn in exposed.values():
         types.mark_outputs(fn["output"])
+    channels.mark_outputs(doc, types)
 
-    roots: dict[str, dict[str, GraphQLField]] = {"Query": {}, "Mutation": {}}
+    roots: dict[str, dict[str, GraphQLField]] = {"Query": {}, "Mutation": {}, "Subscription": {}}
     for fname, fn in exposed.items():
         where = f"{tg}.functions.{fname}"
         check_name(fname, "function", where)
@@ -75,6 +81,13 @@ def build_schema(host: Host, policies: Policies) -> GraphQLSchema:
             resolve=_resolver(host, policies, fname),
             description=fn.get("description"),
         )
+    for name, op in doc.get("channel_ops", {}).items():
+        if op["operation"] == "subscribe":
+            roots["Subscription"][name] = channels.subscription_field(
+                host, policies, types, messaging, name
+            )
+        else:
+            roots["Mutation"][name] = channels.publish_field(host, policies, types, messaging, name)
     if not roots["Query"]:
         # GraphQL requires a Query type with a field; a mutations-only typegraph gets one.
         roots["Query"]["_typegraph"] = GraphQLField(
@@ -84,8 +97,16 @@ def build_schema(host: Host, policies: Policies) -> GraphQLSchema:
         )
     query = GraphQLObjectType("Query", roots["Query"])
     mutation = GraphQLObjectType("Mutation", roots["Mutation"]) if roots["Mutation"] else None
+    subscription = (
+        GraphQLObjectType("Subscription", roots["Subscription"]) if roots["Subscription"] else None
+    )
     try:
-        schema = GraphQLSchema(query=query, mutation=mutation, description=f"typegraph {tg}")
+        schema = GraphQLSchema(
+            query=query,
+            mutation=mutation,
+            subscription=subscription,
+            description=f"typegraph {tg}",
+        )
         problems = validate_schema(schema)
     except Exception as e:
         # graphql-core resolves field thunks here and wraps what they raise

@@ -5,7 +5,10 @@
 - `GET /<name>?query=...&variables=...&operationName=...`: queries only (a mutation
   over GET is 405); a browser (Accept: text/html) gets GraphiQL, its editor filled
   from `?query=` (`&raw` asks for the JSON result instead);
-- `GET /health`: each typegraph's status (503 when one is not serving).
+- `GET /health`: each typegraph's status and its broker connection (503 when one is not
+  serving or its broker is unreachable);
+- `ws://.../<name>`: GraphQL over WebSocket (`graphql-transport-ws`): subscriptions, and
+  queries and mutations too (see `subscriptions.py`). A subscription over HTTP is 400.
 
 Status codes: 200 for every well-formed GraphQL request (its errors are in the body,
 each with `extensions.code`), 400 for a malformed one, 401 for bad credentials,
@@ -24,11 +27,13 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
 
 from ..graphql import AuthError
 from . import graphiql
 from .config import ServerConfig
+from .subscriptions import serve_socket
 from .typegraphs import Typegraphs
 
 log = logging.getLogger("wire.serve")
@@ -175,24 +180,34 @@ def create_app(
                     raise HttpError(
                         401, e.code, str(e), {"WWW-Authenticate": 'Bearer, Basic realm="wire"'}
                     ) from None
-                if request.method == "GET":
-                    op = gw.operation_type(query, op_name)
-                    if op is not None and op.value != "query":
-                        raise HttpError(
-                            405,
-                            "method_not_allowed",
-                            f"a {op.value} needs POST: GET only runs queries",
-                            {"Allow": "POST"},
-                        )
+                op = gw.operation_type(query, op_name)
+                if op is not None and op.value == "subscription":
+                    raise HttpError(
+                        400,
+                        "subscription_needs_websocket",
+                        f"a subscription needs a WebSocket: connect to ws://<host>/{name} "
+                        "with the graphql-transport-ws protocol (GraphiQL does)",
+                    )
+                if request.method == "GET" and op is not None and op.value != "query":
+                    raise HttpError(
+                        405,
+                        "method_not_allowed",
+                        f"a {op.value} needs POST: GET only runs queries",
+                        {"Allow": "POST"},
+                    )
                 result = await gw.execute(query, variables, op_name, auth)
             return ORJSONResponse(result)
         except HttpError as e:
             return e.response()
 
     async def health(_request: Request) -> Response:
-        status = {name: slot.status() for name, slot in typegraphs.slots.items()}
+        status = {name: await slot.status() for name, slot in typegraphs.slots.items()}
         ok = all(s["status"] == "ok" for s in status.values())
-        body = {"status": "ok" if ok else "degraded", "typegraphs": status}
+        body = {
+            "status": "ok" if ok else "degraded",
+            "broker": typegraphs.brokers.shown,
+            "typegraphs": status,
+        }
         return ORJSONResponse(body, status_code=200 if ok else 503)
 
     async def index(request: Request) -> Response:
@@ -206,8 +221,16 @@ def create_app(
         content, media = found
         return Response(content, media_type=media, headers={"Cache-Control": "max-age=86400"})
 
+    async def websocket(ws: WebSocket) -> None:
+        await serve_socket(ws, typegraphs)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            await typegraphs.start()  # their channels, on this event loop
+        except BaseException:
+            await typegraphs.close()
+            raise
         tasks = [asyncio.create_task(job()) for job in background]
         try:
             yield
@@ -223,6 +246,7 @@ def create_app(
             Route("/health", health),
             Route(graphiql.ASSET_PREFIX + "{asset}", asset),
             Route("/{name}", graphql_endpoint, methods=["GET", "POST"]),
+            WebSocketRoute("/{name}", websocket),
         ],
         lifespan=lifespan,
     )

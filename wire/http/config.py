@@ -29,6 +29,7 @@ class ServerConfig:
     graphiql: bool = True  # WIRE_GRAPHIQL
     watch: bool = False  # WIRE_WATCH: reload a typegraph when its files change
     graceful_shutdown_s: float = 30.0  # WIRE_GRACEFUL_SHUTDOWN_S
+    broker: str = "memory://"  # WIRE_BROKER: where typegraphs' channels run
     auth: AuthConfig = field(default_factory=AuthConfig)
 
     @classmethod
@@ -57,6 +58,7 @@ class ServerConfig:
         put("graphiql", "WIRE_GRAPHIQL", flag)
         put("watch", "WIRE_WATCH", flag)
         put("graceful_shutdown_s", "WIRE_GRACEFUL_SHUTDOWN_S", float)
+        put("broker", "WIRE_BROKER", str)
         auth_flags = {k: flags.pop(k, None) for k in list(flags) if k.startswith("jwt_")}
         values.update({k: v for k, v in flags.items() if v is not None})
         values["auth"] = AuthConfig.from_env(env, **auth_flags)

@@ -1,4 +1,5 @@
 """The GraphiQL page, served with its assets from this server (works offline).
+Subscriptions run over a WebSocket to the same URL (graphql-ws's client, bundled too).
 
 The assets (GraphiQL 2, React 17) come from the pinned `graphene-django-graphiql-static`
 package, which only ships them as files: nothing of it is imported.
@@ -16,6 +17,7 @@ ASSETS = {
     "react.js": ("react.production.min.js", "text/javascript"),
     "react-dom.js": ("react-dom.production.min.js", "text/javascript"),
     "graphiql.js": ("graphiql.min.js", "text/javascript"),
+    "graphql-ws.js": ("graphql-ws.min.js", "text/javascript"),
     "graphiql.css": ("graphiql.min.css", "text/css"),
 }
 ASSET_PREFIX = "/_wire/graphiql/"
@@ -40,13 +42,19 @@ _PAGE = """<!doctype html>
 <script src="{prefix}react.js"></script>
 <script src="{prefix}react-dom.js"></script>
 <script src="{prefix}graphiql.js"></script>
+<script src="{prefix}graphql-ws.js"></script>
 </head>
 <body>
 <div id="graphiql">Loading GraphiQL…</div>
 <script>
   const config = {config};
   const params = new URLSearchParams(location.search);
-  const fetcher = GraphiQL.createFetcher({{ url: config.endpoint }});
+  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+  const ws = scheme + location.host + config.endpoint;
+  const fetcher = GraphiQL.createFetcher({{
+    url: config.endpoint,
+    wsClient: graphqlWs.createClient({{ url: ws, lazy: true }}),
+  }});
   ReactDOM.render(
     React.createElement(GraphiQL, {{
       fetcher,

@@ -1,7 +1,9 @@
-"""`wire serve`: load typegraphs, bind, print their URLs, serve until SIGINT/SIGTERM.
+"""`wire serve`: load typegraphs, bind, start their channels, print their URLs, serve
+until SIGINT/SIGTERM.
 
 Shutdown is graceful: uvicorn stops accepting, lets running requests finish (up to
-`graceful_shutdown_s`), then every host is closed (its guest calls drained).
+`graceful_shutdown_s`), then subscriptions end, message handlers in flight finish (up to
+`graceful_shutdown_s`) and every host is closed (its guest calls drained).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import logging
 import signal
 import socket
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -84,17 +86,33 @@ class _Server(uvicorn.Server):
             print(line, flush=True)
 
 
-def serve(paths: Sequence[Path], config: ServerConfig) -> int:
+def serve(
+    paths: Sequence[Path],
+    config: ServerConfig,
+    *,
+    hints: Callable[[str], list[str]] | None = None,
+) -> int:
+    """Serve until stopped; the exit code. `hints(base_url)` gives lines printed after
+    the URLs (what to try)."""
     typegraphs = load_all(paths, config)
     sock = bind(config.host, config.port)
     port = sock.getsockname()[1]
     shown = f"[{config.host}]" if ":" in config.host else config.host
     base = f"http://{shown}:{port}"
     banner = [f"wire: serving {len(typegraphs.slots)} typegraph(s) at {base}"]
-    for name in typegraphs.slots:
+    for name, slot in typegraphs.slots.items():
         ui = " (GraphiQL in a browser)" if config.graphiql else ""
         banner.append(f"  {name}: {base}/{name}{ui}")
+        doc = slot.current.gateway.host.document if slot.current is not None else {}
+        if doc.get("channels"):
+            subs = [
+                n for n, op in doc.get("channel_ops", {}).items() if op["operation"] == "subscribe"
+            ]
+            ws = f"; subscriptions at ws://{shown}:{port}/{name}" if subs else ""
+            banner.append(f"    channels on {typegraphs.brokers.shown}{ws}")
     banner.append(f"  health: {base}/health")
+    if hints is not None:
+        banner.extend(hints(base))
     background: list[Any] = [lambda: watch(typegraphs)] if config.watch else []
     app = create_app(typegraphs, config, background=background)
     uv = uvicorn.Config(

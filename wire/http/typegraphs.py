@@ -1,9 +1,12 @@
 """The typegraphs a server serves, one path each, and their reloads.
 
 A reload loads the new version (building its guest) off the event loop while the old
-one keeps serving; only a version that loads and starts cleanly replaces it. A retired
-version is closed once the requests it is serving are done. A failed load keeps the
-previous version and records the error (printed, and shown by `/health`).
+one keeps serving; only a version that loads and starts cleanly (its channels too)
+replaces it. The new version's handlers start before the old one's stop, so durable
+channels keep being consumed; the old version's subscriptions end (the client is told to
+subscribe again), and it is closed, its handlers drained, once the requests it is
+serving are done. A failed load keeps the previous version and records the error
+(printed, and shown by `/health`).
 """
 
 from __future__ import annotations
@@ -16,23 +19,52 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import WireError
 from ..graphql import Gateway
+from ..messaging import MessagingService
 from .config import ServerConfig
+from .messaging import Brokers, messaging_status, start_messaging, stop_messaging
 
 log = logging.getLogger("wire.serve")
 
 
-@dataclass
+class Stream(Protocol):
+    """A subscription a version is serving (see `subscriptions.py`)."""
+
+    async def end(self, reason: str) -> None:
+        """Stop it, telling the client why."""
+
+
+@dataclass(eq=False)
 class Version:
-    """One loaded version of a typegraph and the requests it is serving."""
+    """One loaded version of a typegraph, its channels, and what it is serving."""
 
     gateway: Gateway
     loaded_at: float = field(default_factory=time.time)
     inflight: int = 0
     retired: bool = False
+    messaging: MessagingService | None = None
+    streams: set[Stream] = field(default_factory=set)
+    closed: bool = False
+
+    async def end_streams(self, reason: str) -> None:
+        streams, self.streams = list(self.streams), set()
+        await asyncio.gather(*(s.end(reason) for s in streams), return_exceptions=True)
+
+    async def close(self) -> None:
+        """End its subscriptions, drain its handlers, close its host."""
+        if self.closed:
+            return
+        self.closed = True
+        await self.end_streams(f"typegraph '{self.gateway.name}' stopped")
+        if self.messaging is not None:
+            try:
+                await stop_messaging(self.gateway, self.messaging)
+            except Exception as e:
+                log.error("stopping the messaging of %s failed: %s", self.gateway.name, e)
+        await asyncio.to_thread(self.gateway.close)
 
 
 class Slot:
@@ -60,10 +92,15 @@ class Slot:
             if version.retired and version.inflight == 0:
                 await _close(version)
 
-    def status(self) -> dict[str, Any]:
+    async def status(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": str(self.path), "status": "ok" if self.current else "error"}
         if self.current is not None:
             out["loaded_at"] = self.current.loaded_at
+            out["subscriptions"] = len(self.current.streams)
+            if self.current.messaging is not None:
+                out["messaging"] = await messaging_status(self.current.messaging)
+                if not out["messaging"]["connected"]:
+                    out["status"] = "degraded"
         if self.error is not None:
             out["error"] = self.error
         return out
@@ -87,7 +124,7 @@ def load_gateway(path: Path, config: ServerConfig) -> Gateway:
 
 
 async def _close(version: Version) -> None:
-    await asyncio.to_thread(version.gateway.close)
+    await version.close()
 
 
 def describe_failure(e: BaseException) -> str:
@@ -102,6 +139,29 @@ class Typegraphs:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.slots: dict[str, Slot] = {}
+        self.brokers = Brokers(config.broker)
+
+    async def _start(self, version: Version) -> None:
+        version.messaging = await start_messaging(
+            version.gateway, self.brokers, self.config.graceful_shutdown_s
+        )
+
+    async def start(self) -> None:
+        """Start the channels of every loaded typegraph (on the serving event loop). With
+        `watch`, one whose channels cannot start is kept, not serving, its error shown."""
+        for slot in self.slots.values():
+            version = slot.current
+            if version is None:
+                continue
+            try:
+                await self._start(version)
+            except Exception as e:
+                if not self.config.watch:
+                    raise
+                slot.error = describe_failure(e)
+                slot.current = None
+                log.error("%s cannot start its channels (watching it): %s", slot.name, slot.error)
+                await _close(version)
 
     def add(self, path: Path, gateway: Gateway | None, error: str | None = None) -> Slot:
         name = gateway.name if gateway is not None else path.parent.name or path.stem
@@ -148,9 +208,18 @@ class Typegraphs:
                 )
                 log.error("reload of %s refused: %s", slot.name, slot.error)
                 return False
-            old, slot.current, slot.error = slot.current, Version(gw), None
+            new = Version(gw)
+            try:
+                await self._start(new)
+            except Exception as e:
+                slot.error = describe_failure(e)
+                log.error("reload of %s failed (its channels): %s", slot.name, slot.error)
+                await _close(new)
+                return False
+            old, slot.current, slot.error = slot.current, new, None
             if old is not None:
                 old.retired = True
+                await old.end_streams(f"typegraph '{slot.name}' was reloaded: subscribe again")
                 if old.inflight == 0:
                     await _close(old)
             log.info("reloaded %s in %.1f s", slot.name, time.perf_counter() - started)

@@ -19,7 +19,8 @@ from .message import (
     RequestTimeout,
     Unsupported,
 )
-from .service import Backoff, Binding, MessagingService, Received
+from .service import Backoff, Binding, MessagingService
+from .stream import Received, Stream
 
 __all__ = [
     "ENV",
@@ -36,6 +37,7 @@ __all__ = [
     "PermissionDenied",
     "Received",
     "RequestTimeout",
+    "Stream",
     "Subscription",
     "Unsupported",
     "broker_url",

@@ -146,6 +146,10 @@ class Broker(ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
+    async def connected(self) -> bool:
+        """Whether the connection to the broker is up now (`/health` shows it)."""
+        return True
+
     @abstractmethod
     async def _send(self, channel: ChannelSpec, message: Message) -> None:
         """Publish once; on a durable channel, return once the broker has stored it."""

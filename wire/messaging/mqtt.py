@@ -132,6 +132,13 @@ class MqttBroker(Broker):
                 self._publisher = client
             return self._publisher
 
+    async def connected(self) -> bool:
+        try:
+            client = await asyncio.wait_for(self._connect_publisher(), 2)
+        except Exception:
+            return False
+        return bool(client._client.is_connected())
+
     async def close(self) -> None:
         if self._publisher is not None:
             with contextlib.suppress(Exception):

@@ -134,6 +134,9 @@ class NatsBroker(Broker):
             ) from e
         self._js = self.nc.jetstream()
 
+    async def connected(self) -> bool:
+        return self._nc is not None and bool(self._nc.is_connected)
+
     async def close(self) -> None:
         nc, self._nc = self._nc, None
         if nc is not None:
@@ -208,5 +211,11 @@ class NatsBroker(Broker):
                 log.debug("nats: fetch on %s: %s", sub.channel.name, e)
                 await asyncio.sleep(0.2)
                 continue
-            for m in msgs:
-                await sub.put(_JetStreamDelivery(m))
+            for i, m in enumerate(msgs):
+                try:
+                    await sub.put(_JetStreamDelivery(m))
+                except asyncio.CancelledError:  # closing: give back what was not handed out
+                    for rest in msgs[i:]:
+                        with contextlib.suppress(Exception):
+                            await rest.nak()
+                    raise

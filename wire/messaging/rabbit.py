@@ -95,6 +95,10 @@ class RabbitBroker(Broker):
             EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
         )
 
+    async def connected(self) -> bool:
+        conn = self._conn
+        return conn is not None and not conn.is_closed and not conn.reconnecting
+
     async def close(self) -> None:
         if self._conn is not None:
             with contextlib.suppress(Exception):

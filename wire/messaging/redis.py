@@ -130,6 +130,15 @@ class RedisBroker(Broker):
                 f"cannot connect to Redis at {self.server}: {e}", where=self.name
             ) from e
 
+    async def connected(self) -> bool:
+        if self._redis is None:
+            return False
+        try:
+            await asyncio.wait_for(self._redis.ping(), 2)
+        except Exception:
+            return False
+        return True
+
     async def close(self) -> None:
         if self._redis is not None:
             await self._redis.aclose()

@@ -35,6 +35,7 @@ from .message import (
     MessagingError,
     PermissionDenied,
 )
+from .stream import Received, Stream
 
 if TYPE_CHECKING:
     from ..host import Host
@@ -76,15 +77,6 @@ class Binding:
     backoff: Backoff = field(default_factory=Backoff)
     concurrency: int = 1
     dead_letter: str | None = None
-
-
-@dataclass(frozen=True)
-class Received:
-    """A message as a typed consumer sees it (the GraphQL subscription, `wire listen`)."""
-
-    channel: str
-    payload: Any
-    metadata: dict[str, str]
 
 
 @dataclass
@@ -379,6 +371,13 @@ class MessagingService:
                 yield Received(channel, payload, dict(d.message.metadata))
         finally:
             await sub.close()
+
+    async def listen(self, channel: str) -> Stream:
+        """Like `subscribe`, but subscribed once it returns: every message sent after that
+        is seen (a GraphQL subscription relies on it). Close it with `aclose()`."""
+        ch = self.channel(channel)
+        sub = await self.broker.subscribe(ch.spec, None)
+        return Stream(channel, sub, lambda m: self._decode(ch, m))
 
     async def receive(
         self, runtime: str, channel: str, timeout: float
