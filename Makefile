@@ -30,6 +30,7 @@ lint: setup
 	$(VENV)/bin/mypy
 
 bench: setup
+	$(PY) -m pip install --quiet -e '.[build,dev,brokers,bench]'
 	$(PY) bench/run.py
 
 clean:
