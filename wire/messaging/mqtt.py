@@ -199,7 +199,7 @@ class MqttBroker(Broker):
         persistent: bool,
         subscribed: asyncio.Future[None],
     ) -> None:
-        while True:
+        while not sub.closed:  # see NatsBroker._pull: a swallowed cancel must not loop on
             client = self._client(ident, persistent=persistent)
             try:
                 async with client:

@@ -200,7 +200,10 @@ class NatsBroker(Broker):
         return sub
 
     async def _pull(self, sub: Subscription, psub: Any, batch: int) -> None:
-        while True:
+        # `closed`, not only cancellation, ends the loop: a cancel that lands as fetch's
+        # own timeout fires is swallowed (asyncio.wait_for in 3.11), and close() would wait
+        # for this task forever.
+        while not sub.closed:
             try:
                 msgs = await psub.fetch(batch=batch, timeout=1)
             except TimeoutError:
