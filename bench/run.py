@@ -11,12 +11,14 @@ sys.path.insert(0, str(HERE))
 os.environ.setdefault("WIRE_CACHE_DIR", str(HERE.parent / ".wire-cache"))
 
 import bench_call  # noqa: E402
+import bench_fastpath  # noqa: E402
 import bench_graphql  # noqa: E402
 import bench_messaging  # noqa: E402
 import bench_ts  # noqa: E402
 
 if __name__ == "__main__":
     bench_call.main()
+    bench_fastpath.main()
     bench_ts.main()
     bench_graphql.main()
     bench_messaging.main()
