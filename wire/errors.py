@@ -83,10 +83,6 @@ class DeadlineExceeded(GuestTrap):
     code = "deadline_exceeded"
 
 
-class MemoryLimitExceeded(GuestTrap):
-    code = "memory_limit_exceeded"
-
-
 class RecursionLimit(WireError):
     """Guest calls nested (through hostcalls) deeper than the runtime allows."""
 
