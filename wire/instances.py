@@ -18,6 +18,7 @@ from wasmtime.component import Component, Linker
 from .calls import CallPath
 from .engine import Engine
 from .errors import WireError
+from .fastpath import deadline_setter
 from .guest_output import OutputPipe
 from .protocol import MatInfo, handle_error, init_error, trap_error
 
@@ -71,7 +72,8 @@ class GuestInstance:
         wasi.stderr_file = stdio.stderr.path
         store.set_wasi(wasi)
         self.store = store
-        store.set_epoch_deadline(self._ticks)
+        self._set_deadline = deadline_setter(store, self._ticks)
+        self._set_deadline()
         try:
             instance = linker.instantiate(store, component)
             self._calls = path.bind(store, instance, where)
@@ -90,7 +92,7 @@ class GuestInstance:
         """Call `handle`; return the guest's JSON string or raise the mapped wire error."""
         store = self.store
         # Relative to the current epoch: only calls are timed, never the idle time between.
-        store.set_epoch_deadline(self._ticks)
+        self._set_deadline()
         try:
             res = self._calls.handle(store, op, in_json)
         except wasmtime.WasmtimeError as e:

@@ -27,6 +27,7 @@ from ctypes import (
     c_size_t,
     c_ssize_t,
     c_uint8,
+    c_uint64,
     c_void_p,
     py_object,
 )
@@ -148,6 +149,9 @@ func_call = _fn(ffi.dll, "wasmtime_component_func_call", c_void_p)
 # on a ~35 us guest, 1.3x -> 1.7x throughput once it is gone.
 func_post_return = _fn(_nogil, "wasmtime_component_func_post_return", c_void_p)
 byte_vec_new = _fn(_nogil, "wasm_byte_vec_new", None, c_void_p, c_size_t, c_char_p)
+# Before every call: through the CDLL it would be one more GIL hand-off per call, and
+# under load (a busy event loop holding the GIL) each hand-off is a wait.
+set_epoch_deadline = _fn(_nogil, "wasmtime_context_set_epoch_deadline", None, c_void_p, c_uint64)
 val_new = _fn(_nogil, "wasmtime_component_val_new", c_void_p, c_void_p)
 val_delete = _fn(_nogil, "wasmtime_component_val_delete", None, c_void_p)
 error_new = _fn(_nogil, "wasmtime_error_new", c_void_p, c_char_p)
