@@ -98,6 +98,16 @@ class Subscription:
         except TimeoutError:
             return None
 
+    def take_ready(self, n: int) -> list[Delivery]:
+        """Up to `n` deliveries that are already here, without waiting."""
+        out: list[Delivery] = []
+        while len(out) < n:
+            try:
+                out.append(self._queue.get_nowait())
+            except asyncio.QueueEmpty:
+                break
+        return out
+
     def __aiter__(self) -> AsyncIterator[Delivery]:
         return self._iterate()
 

@@ -41,6 +41,9 @@ if TYPE_CHECKING:
     from ..host import Host
 
 log = logging.getLogger("wire.messaging")
+
+# Deliveries one handler worker takes per trip to the worker pool (when that many wait).
+BATCH = 16
 T = TypeVar("T")
 DELIVERY = "wire.delivery"  # CallerContext.extra key: the message a guest call is handling
 
@@ -173,7 +176,7 @@ class MessagingService:
             if ch.spec.kind == "queue"
             else f"{self.host.name}.{b.function}.{b.channel}"
         )
-        sub = await self.broker.subscribe(ch.spec, group, prefetch=b.concurrency)
+        sub = await self.broker.subscribe(ch.spec, group, prefetch=b.concurrency * BATCH)
         self._subs.append(sub)
         for _ in range(b.concurrency):
             self._workers.append(asyncio.create_task(self._work(b, sub)))
@@ -193,8 +196,9 @@ class MessagingService:
                 d = get.result()
                 if d is None:
                     continue
-                # Shielded: once taken, a message is seen through even while stopping.
-                await asyncio.shield(self._process(b, d))
+                batch = [d, *sub.take_ready(BATCH - 1)]
+                # Shielded: once taken, messages are seen through even while stopping.
+                await asyncio.shield(self._process(b, batch))
         finally:
             stop.cancel()
 
@@ -224,29 +228,45 @@ class MessagingService:
 
     # -- delivery ----------------------------------------------------------------
 
-    async def _process(self, b: Binding, d: Delivery) -> None:
+    async def _process(self, b: Binding, batch: list[Delivery]) -> None:
+        """Handle `batch` in one trip to the worker pool (each message in turn, as if one
+        by one), then settle each on the loop: ack after success, else retry or
+        dead-letter. One trip per batch instead of per message: the hop costs more than a
+        small guest call."""
+        outcomes = await self.host.run(lambda: [self._handle(b, d) for d in batch])
+        for d, outcome in zip(batch, outcomes, strict=True):
+            await self._settle(b, d, outcome)
+
+    def _handle(self, b: Binding, d: Delivery) -> tuple[str, Any]:
+        """On a worker thread: ("ok", result), ("invalid", reason) or ("failed", reason)."""
         ch = self.channels[b.channel]
         try:
             payload = self._decode(ch, d.message)
         except InvalidPayload as e:
-            await self._dead_letter(b, d, str(e))
-            return
-        did = uuid.uuid4().hex
-        extra = {DELIVERY: d, "wire.delivery_id": did}
+            return ("invalid", str(e))
+        extra = {DELIVERY: d, "wire.delivery_id": uuid.uuid4().hex}
         log.debug("handling %s attempt %d with %s", b.channel, d.attempt, b.function)
         try:
-            result = await self.host.call(b.function, payload, extra=extra)
+            return ("ok", self.host.call_sync(b.function, payload, extra=extra))
         except Exception as e:
             reason = (
                 f"{type(e).__name__}: {e}" if not isinstance(e, WireError) else f"[{e.code}] {e}"
             )
+            return ("failed", reason)
+
+    async def _settle(self, b: Binding, d: Delivery, outcome: tuple[str, Any]) -> None:
+        kind, value = outcome
+        if kind == "invalid":
+            await self._dead_letter(b, d, value)
+            return
+        if kind == "failed":
             if b.role == "responder":
-                await self._safe(self._reply(d.message, None, {ERROR: reason}))
+                await self._safe(self._reply(d.message, None, {ERROR: value}))
                 await self._safe(d.ack())
             elif d.settled:
                 pass  # the guest settled it itself (complete / abandon)
             elif d.attempt >= b.max_attempts:
-                await self._dead_letter(b, d, reason)
+                await self._dead_letter(b, d, value)
             else:
                 log.info(
                     "%s failed on %s (attempt %d/%d): %s",
@@ -254,12 +274,12 @@ class MessagingService:
                     b.channel,
                     d.attempt,
                     b.max_attempts,
-                    reason,
+                    value,
                 )
                 await self._safe(d.nack(b.backoff.delay(d.attempt)))
             return
         if b.role == "responder":
-            await self._safe(self._reply(d.message, result, {}))
+            await self._safe(self._reply(d.message, value, {}))
         await self._safe(d.ack())
         self.handled += 1
 
