@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -23,6 +24,19 @@ from wire import Host, HostcallRegistry, default_registry  # noqa: E402
 @pytest.fixture(scope="session")
 def wat() -> Callable[[str], Path]:
     return build_wat_guest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _forget_broker_state() -> Iterator[None]:
+    """At the end of the session, remove the queues, streams and keys its channels left
+    on the real brokers, so repeated runs on one machine keep the brokers healthy."""
+    yield
+    from messaging import USED
+    from messaging.cleanup import remove_test_state
+
+    removed = asyncio.run(remove_test_state(USED))
+    if removed:
+        print(f"\nbroker clean-up ({len(USED)} test prefixes): {removed}")
 
 
 def make_document(

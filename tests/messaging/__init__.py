@@ -15,7 +15,8 @@ BROKERS = {
     "nats": os.environ.get("WIRE_TEST_NATS", "nats://127.0.0.1:4222"),
     "rabbitmq": os.environ.get("WIRE_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672/"),
     "redis": os.environ.get("WIRE_TEST_REDIS", "redis://127.0.0.1:6379/0"),
-    "mqtt": os.environ.get("WIRE_TEST_MQTT", "mqtt://127.0.0.1:1883"),
+    # Group sessions of test processes expire soon after they end (the default is a week).
+    "mqtt": os.environ.get("WIRE_TEST_MQTT", "mqtt://127.0.0.1:1883?session_expiry=300"),
 }
 
 
@@ -41,9 +42,16 @@ def require(name: str) -> str:
     return url
 
 
+# Every prefix `fresh` gave out in this session: the session's end removes their state
+# from the brokers (cleanup.py).
+USED: set[str] = set()
+
+
 def fresh(prefix: str = "t") -> str:
     """A channel-name prefix no earlier run used (durable brokers keep their state)."""
-    return f"{prefix}{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}{uuid.uuid4().hex[:10]}"
+    USED.add(name)
+    return name
 
 
 def with_query(url: str, **params: object) -> str:

@@ -4,6 +4,9 @@ A group is a shared subscription (`$share/<group>/<topic>`) held by a persistent
 whose client id is `wire-<group>-<consumer>`; messages are acked (PUBACK) only after the
 handler succeeds (paho's manual acks), so a session that reconnects gets the unacked ones
 again. Give each process a stable `?consumer=` name to find its session after a crash.
+A group's session (and what it holds) outlives its process by `?session_expiry=` seconds
+(default a week, like NATS streams' max age): without a limit, every process that ever
+consumed would leave a session on the broker for good.
 Content type, metadata (user properties) and reply topic (response topic) are MQTT 5
 properties. A nack is retried in this process (MQTT has no negative ack).
 """
@@ -25,6 +28,8 @@ from paho.mqtt.properties import Properties
 
 from .broker import Broker, Capabilities, Delivery, Subscription, log
 from .message import JSON, ChannelSpec, Message, MessagingError
+
+SESSION_EXPIRY = 7 * 86400  # seconds a group's session outlives its process
 
 
 def _topic(channel: str) -> str:
@@ -93,6 +98,13 @@ class MqttBroker(Broker):
         self.port = parts.port or 1883
         self.username, self.password = parts.username, parts.password
         self.consumer = query.get("consumer") or f"{socket.gethostname()}-{os.getpid()}"
+        expiry = query.get("session_expiry", str(SESSION_EXPIRY))
+        if not expiry.isdigit() or not 0 < int(expiry) <= 0xFFFFFFFF:
+            raise MessagingError(
+                f"session_expiry must be a number of seconds (1 to {0xFFFFFFFF}), got {expiry!r}",
+                where=self.name,
+            )
+        self.session_expiry = int(expiry)
         self._publisher: aiomqtt.Client | None = None
         self._lock = asyncio.Lock()
         self._members: dict[tuple[str, str], set[int]] = {}
@@ -100,7 +112,7 @@ class MqttBroker(Broker):
     def _client(self, identifier: str, *, persistent: bool) -> aiomqtt.Client:
         connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         if persistent:
-            connect.SessionExpiryInterval = 0xFFFFFFFF
+            connect.SessionExpiryInterval = self.session_expiry
         client = aiomqtt.Client(
             self.host,
             self.port,
