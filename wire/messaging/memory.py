@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import AsyncIterator
 
 from .broker import Broker, Capabilities, Delivery, Subscription
 from .message import ChannelSpec, Message
@@ -37,26 +38,43 @@ class _Group:
 
 
 class MemorySubscription(Subscription):
-    def __init__(
-        self, broker: MemoryBroker, channel: ChannelSpec, group: str | None, prefetch: int
-    ) -> None:
-        super().__init__(channel, group, prefetch)
+    """Reads its group's backlog directly: nothing is prefetched, so what waits stays
+    available to the group's other subscriptions, and a delivery costs no extra task hop."""
+
+    def __init__(self, broker: MemoryBroker, channel: ChannelSpec, group: str | None) -> None:
+        super().__init__(channel, group, 1)
         self.broker = broker
         self.source = _Group()  # fan-out: its own backlog; grouped: the shared one
         if group is not None:
             self.source = broker.groups[channel.name].setdefault(group, self.source)
         else:
             broker.fanout[channel.name].add(self.source)
-        self.spawn(self._pump())
 
-    async def _pump(self) -> None:
-        while True:
-            message, attempt = await self.source.backlog.get()
-            try:
-                await self.put(_MemoryDelivery(self.source, message, attempt))
-            except asyncio.CancelledError:  # closing: the message stays with the group
-                self.source.backlog.put_nowait((message, attempt))
-                raise
+    def _delivery(self, entry: tuple[Message, int]) -> _MemoryDelivery:
+        return _MemoryDelivery(self.source, *entry)
+
+    async def receive(self, timeout: float | None = None) -> Delivery | None:
+        if self.closed:
+            return None
+        get = self.source.backlog.get()
+        try:
+            entry = await (get if timeout is None else asyncio.wait_for(get, timeout))
+        except TimeoutError:
+            return None
+        return self._delivery(entry)
+
+    def take_ready(self, n: int) -> list[Delivery]:
+        out: list[Delivery] = []
+        backlog = self.source.backlog
+        while len(out) < n and not backlog.empty():
+            out.append(self._delivery(backlog.get_nowait()))
+        return out
+
+    async def _iterate(self) -> AsyncIterator[Delivery]:
+        while not self.closed:
+            d = await self.receive()
+            if d is not None:
+                yield d
 
     async def _close(self) -> None:
         if self.group is None:
@@ -94,5 +112,4 @@ class MemoryBroker(Broker):
     async def subscribe(
         self, channel: ChannelSpec, group: str | None = None, *, prefetch: int = 16
     ) -> Subscription:
-        # Prefetch 1: what waits in the group backlog stays available to other consumers.
-        return MemorySubscription(self, channel, group, 1)
+        return MemorySubscription(self, channel, group)
