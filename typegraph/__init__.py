@@ -18,6 +18,7 @@ from .func import Effect, Func
 from .graph import Backoff, Channel, Graph, Typegraph, typegraph
 from .loader import load
 from .materializer import Materializer
+from .messaging import MessagingComponent
 from .policy import Policy, PolicyOn
 from .runtime import WireRuntime
 from .schema import function_schemas, json_schema
@@ -33,6 +34,7 @@ __all__ = [
     "Func",
     "Graph",
     "Materializer",
+    "MessagingComponent",
     "Policy",
     "PolicyOn",
     "Type",

@@ -123,6 +123,7 @@ def validate_document(doc: Any) -> None:
                 f"unknown materializer {pol['materializer']!r}",
                 ["policies", name, "materializer"],
             )
+    _check_messaging_runtimes(doc)
     for name, rt in doc["runtimes"].items():
         for i, ch in enumerate(rt.get("grants", {}).get("channels", [])):
             if ch not in doc["channels"]:
@@ -187,6 +188,37 @@ def validate_document(doc: Any) -> None:
                     hpath,
                 )
     check_defaults(doc, with_defaults)
+
+
+def _check_messaging_runtimes(doc: Mapping[str, Any]) -> None:
+    """The functions of a messaging-world runtime are channel handlers, nothing else."""
+
+    def world(mat_id: str) -> str | None:
+        mat = doc["materializers"].get(mat_id)
+        rt = doc["runtimes"].get(mat["runtime"], {}) if mat else {}
+        return rt.get("world") if rt.get("kind") == "messaging" else None
+
+    for name, pol in doc["policies"].items():
+        if pol["kind"] == "custom" and (w := world(pol["materializer"])):
+            raise TypegraphError(
+                f"a {w} component cannot decide policies", ["policies", name, "materializer"]
+            )
+    for name, fn in doc["functions"].items():
+        if fn["exposed"] and (w := world(fn["materializer"])):
+            raise TypegraphError(
+                f"{name!r} is the handler of a {w} component: it cannot be exposed; bind it "
+                "to a channel as a handler",
+                ["functions", name, "exposed"],
+            )
+    for name, ch in doc["channels"].items():
+        for i, fn_name in enumerate(ch.get("responders", [])):
+            fn = doc["functions"].get(fn_name)
+            if fn and (w := world(fn["materializer"])):
+                raise TypegraphError(
+                    f"{fn_name!r} is the handler of a {w} component: it cannot be a responder; "
+                    "make it a handler and reply from the guest",
+                    ["channels", name, "responders", i],
+                )
 
 
 def _check_chain(doc: Mapping[str, Any], chain: list[Any], path: Path) -> None:

@@ -12,7 +12,7 @@ from .errors import TypegraphError
 from .func import Func
 from .names import check_channel_name, check_name
 from .policy import PolicyLike
-from .types import Type
+from .types import Ref, Struct, Type
 
 __all__ = ["Backoff", "Channel", "ChannelExposure", "Exposure", "Graph", "Typegraph", "typegraph"]
 
@@ -221,6 +221,7 @@ class Graph:
             check_channel_name(options["dead_letter"], [*path, "dead_letter"])
         fn_name = name or func.materializer.op
         existing = self.functions.get(fn_name)
+        func = self._native(func, ch, role, path, existing.func if existing else None)
         if existing is None:
             self.define(**{fn_name: func})
         elif existing.func is not func:
@@ -238,6 +239,35 @@ class Graph:
             ch = dataclasses.replace(ch, responders=(*bound, fn_name), options=options_)
         self.channels[ch_name] = ch
         return func
+
+    @staticmethod
+    def _native(
+        func: Func, ch: Channel, role: str, path: Sequence[str | int], existing: Func | None
+    ) -> Func:
+        """A messaging-world handler takes the channel's message; it cannot respond."""
+        from .messaging import CHANNEL_MESSAGE, MessagingComponent
+
+        rt = func.materializer.runtime
+        if not isinstance(rt, MessagingComponent):
+            return func
+        if role == "responders":
+            raise TypegraphError(
+                f"a {rt.world} handler cannot answer g.respond: bind it with g.on(...) and "
+                "reply from the guest (its reply/publish to the request's reply-to)",
+                path,
+            )
+        if func.input is not CHANNEL_MESSAGE:
+            return func
+        if not isinstance(ch.message, Struct | Ref):
+            raise TypegraphError(
+                f"channel {ch.name!r} carries a t.{ch.message.kind}: a handler's channel "
+                "must carry a t.struct",
+                path,
+            )
+        same = existing is not None and existing.materializer is func.materializer
+        if same and existing is not None and existing.input is ch.message:
+            return existing
+        return dataclasses.replace(func, input=ch.message)
 
     def auth(self, *, basic: Sequence[str] = ()) -> None:
         """Users who may sign in with HTTP basic auth; their passwords come from the

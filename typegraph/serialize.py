@@ -13,6 +13,7 @@ from .errors import TypegraphError
 from .func import EFFECTS
 from .graph import Graph
 from .materializer import Materializer
+from .messaging import CHANNEL_MESSAGE, MessagingComponent
 from .names import check_name, pascal_case, unique_name
 from .policy import Policy, PolicyLike, PolicyOn
 from .runtime import WireRuntime
@@ -301,8 +302,10 @@ class _Serializer:
                 raise TypegraphError(
                     f"{key} must be a positive integer, got {value!r}", [*path, "limits", key]
                 )
-        node: Node = {
-            "kind": "wire",
+        node: Node = {"kind": "wire"}
+        if isinstance(rt, MessagingComponent):
+            node = {"kind": "messaging", "world": rt.world}
+        node |= {
             "component": rt.component,
             "instances": instances,
             "limits": {"deadline_ms": rt.deadline_ms, "memory_bytes": rt.memory_bytes},
@@ -377,6 +380,21 @@ class _Serializer:
         exp = self.g.functions[name]
         f = exp.func
         path: Path = ["functions", name]
+        rt = f.materializer.runtime if isinstance(f.materializer, Materializer) else None
+        if isinstance(rt, MessagingComponent):
+            if exp.exposed:
+                raise TypegraphError(
+                    f"{name!r} is the handler of a {rt.world} component: it runs on channel "
+                    f"messages and cannot be a GraphQL field; bind it with g.on(channel, ...) "
+                    "instead of g.expose",
+                    path,
+                )
+            if f.input is CHANNEL_MESSAGE:
+                raise TypegraphError(
+                    f"{name!r} is the handler of a {rt.world} component but no channel is "
+                    "bound to it: use g.on(channel, rt.handler())",
+                    path,
+                )
         base = pascal_case(name)
         inp = self.alias.get(id(f.input), f.input)
         if isinstance(inp, Ref):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
@@ -25,6 +25,9 @@ from .protocol import MatInfo
 from .runtime import ComponentResolver, GuestRuntime, RuntimeSpec
 from .validation import Validator, as_details, describe
 
+if TYPE_CHECKING:
+    from .messaging.native import NativeRuntime
+
 log = logging.getLogger("wire.host")
 T = TypeVar("T")
 
@@ -34,7 +37,7 @@ class Function:
     """A typegraph function as the host runs it."""
 
     name: str
-    runtime: GuestRuntime
+    runtime: GuestRuntime | NativeRuntime
     op: str
     effect: str
     exposed: bool
@@ -68,9 +71,21 @@ class Host:
         self.engine = engine or default_engine()
         self.hostcalls = hostcalls or default_registry()
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="wire-guest")
-        self.runtimes: dict[str, GuestRuntime] = {}
+        self.runtimes: dict[str, GuestRuntime | NativeRuntime] = {}
         mats = document["materializers"]
         for rt_name, entry in document["runtimes"].items():
+            if entry.get("kind") == "messaging":  # a wasi:/wasmcloud:messaging component
+                from .messaging.native import WORLDS, NativeRuntime
+
+                self.runtimes[rt_name] = NativeRuntime(
+                    RuntimeSpec.from_document(rt_name, entry),
+                    WORLDS[entry["world"]],
+                    typegraph=self.name,
+                    base_dir=base_dir,
+                    engine=self.engine,
+                    resolve_component=resolve_component,
+                )
+                continue
             ops = [
                 MatInfo(m["op"], m.get("title", m["op"]), m.get("data", {}))
                 for m in mats.values()

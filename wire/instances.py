@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import wasmtime
 from wasmtime.component import Component, Linker
@@ -46,20 +47,11 @@ class GuestStdio:
         self.stderr.close()
 
 
-class GuestInstance:
-    """One instantiated component, initialised with its runtime's ops."""
+class SandboxedInstance:
+    """The store every guest instance runs in: its memory cap, WASI without directories,
+    environment or network (stdout/stderr to the runtime's pipes), its epoch deadline."""
 
-    def __init__(
-        self,
-        engine: Engine,
-        component: Component,
-        linker: Linker,
-        path: CallPath,
-        ops: list[MatInfo],
-        limits: Limits,
-        stdio: GuestStdio,
-        where: str,
-    ) -> None:
+    def __init__(self, engine: Engine, limits: Limits, stdio: GuestStdio, where: str) -> None:
         self.limits = limits
         self.where = where
         self.broken = False
@@ -74,6 +66,24 @@ class GuestInstance:
         self.store = store
         self._set_deadline = deadline_setter(store, self._ticks)
         self._set_deadline()
+
+
+class GuestInstance(SandboxedInstance):
+    """One instantiated component, initialised with its runtime's ops."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        component: Component,
+        linker: Linker,
+        path: CallPath,
+        ops: list[MatInfo],
+        limits: Limits,
+        stdio: GuestStdio,
+        where: str,
+    ) -> None:
+        super().__init__(engine, limits, stdio, where)
+        store = self.store
         try:
             instance = linker.instantiate(store, component)
             self._calls = path.bind(store, instance, where)
@@ -104,42 +114,42 @@ class GuestInstance:
         raise handle_error(tag, payload, op, self.where)
 
 
-Factory = Callable[[], GuestInstance]
+I = TypeVar("I", bound=SandboxedInstance)  # noqa: E741
 
 
-class InstancePolicy:
+class InstancePolicy(Generic[I]):
     """How a runtime gets an instance for a call and what happens to it afterwards."""
 
     name = "abstract"
 
-    def __init__(self, factory: Factory) -> None:
+    def __init__(self, factory: Callable[[], I]) -> None:
         self.factory = factory
 
-    def acquire(self, *, nested: bool = False) -> GuestInstance:
+    def acquire(self, *, nested: bool = False) -> I:
         """An initialised instance. `nested`: the caller is itself inside a guest call on
         this thread (a hostcall re-entering the host), so it must never wait for another."""
         raise NotImplementedError
 
-    def release(self, inst: GuestInstance) -> None:
+    def release(self, inst: I) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
         pass
 
 
-class FreshInstances(InstancePolicy):
+class FreshInstances(InstancePolicy[I]):
     """A new instance per call: no state survives between calls (isolation)."""
 
     name = "fresh"
 
-    def acquire(self, *, nested: bool = False) -> GuestInstance:
+    def acquire(self, *, nested: bool = False) -> I:
         return self.factory()
 
-    def release(self, inst: GuestInstance) -> None:
+    def release(self, inst: I) -> None:
         pass
 
 
-class PooledInstances(InstancePolicy):
+class PooledInstances(InstancePolicy[I]):
     """Up to `size` warm instances reused across calls; a broken one is replaced.
 
     A nested call that finds the pool exhausted gets a temporary overflow instance
@@ -148,17 +158,17 @@ class PooledInstances(InstancePolicy):
 
     name = "pooled"
 
-    def __init__(self, factory: Factory, size: int) -> None:
+    def __init__(self, factory: Callable[[], I], size: int) -> None:
         super().__init__(factory)
         if size < 1:
             raise ValueError("pool size must be at least 1")
         self.size = size
-        self._idle: list[GuestInstance] = []
+        self._idle: list[I] = []
         self._live = 0  # pooled instances in existence (idle or in use), overflow excluded
         self._cond = threading.Condition(threading.Lock())
         self.overflows = 0
 
-    def acquire(self, *, nested: bool = False) -> GuestInstance:
+    def acquire(self, *, nested: bool = False) -> I:
         with self._cond:
             while True:
                 if self._idle:
@@ -180,7 +190,7 @@ class PooledInstances(InstancePolicy):
                 self._cond.notify()
             raise
 
-    def release(self, inst: GuestInstance) -> None:
+    def release(self, inst: I) -> None:
         if inst.overflow:
             return
         with self._cond:
@@ -190,7 +200,7 @@ class PooledInstances(InstancePolicy):
                 self._idle.append(inst)
             self._cond.notify()
 
-    def adopt(self, inst: GuestInstance) -> None:
+    def adopt(self, inst: I) -> None:
         """Add an already initialised instance as an idle one."""
         with self._cond:
             self._live += 1

@@ -96,7 +96,7 @@ class GuestRuntime:
         self.logger = logging.getLogger(f"wire.guest.{typegraph}.{spec.name}")
         self._resolve = resolve_component or _resolve_component
         self._lock = threading.Lock()
-        self._policy: InstancePolicy | None = None
+        self._policy: InstancePolicy[GuestInstance] | None = None
         self.loaded: LoadedComponent | None = None
         self.failed: WireError | None = None
         self._stdio: GuestStdio | None = None
@@ -121,7 +121,7 @@ class GuestRuntime:
                 log.error("runtime %s failed to start: %s", self.where, e)
                 raise
 
-    def _start(self) -> InstancePolicy:
+    def _start(self) -> InstancePolicy[GuestInstance]:
         path = self._resolve(self.base_dir / self.spec.component)
         self.loaded = load_component(self.engine, path)
         component = self.loaded.component
@@ -142,7 +142,7 @@ class GuestRuntime:
             )
 
         first = factory()  # init errors surface now, not on the first call
-        policy: InstancePolicy
+        policy: InstancePolicy[GuestInstance]
         if self.spec.instances == "pooled":
             policy = PooledInstances(factory, self.spec.pool_size)
             policy.adopt(first)  # the checked instance becomes the first warm one
@@ -202,7 +202,7 @@ class GuestRuntime:
             policy.release(inst)
 
     @property
-    def policy(self) -> InstancePolicy | None:
+    def policy(self) -> InstancePolicy[GuestInstance] | None:
         return self._policy
 
     def close(self) -> None:

@@ -20,26 +20,34 @@ _LAUNCH = "import sys; from componentize_py import script; sys.exit(script())"
 _TIMEOUT_S = 600
 
 
-def build_python_guest(src: Path, *, progress: Progress | None = None, force: bool = False) -> Path:
-    """Build the Python guest folder `src` (module `app`, world `wit-wire`)."""
+def build_python_guest(
+    src: Path,
+    *,
+    progress: Progress | None = None,
+    force: bool = False,
+    wit_dir: Path = WIT_DIR,
+    world: str = WORLD,
+) -> Path:
+    """Build the Python guest folder `src` (module `app`) for `world` of the WIT package in
+    `wit_dir` (default: wit-wire)."""
     if importlib.util.find_spec("componentize_py") is None:
         raise BuildError(
             "componentize-py is not installed: pip install 'wire[build]'", where=str(src)
         )
-    inputs = read_inputs(src)
+    inputs = read_inputs(src, wit_dir, world)
 
     def make(_work: Path, staged: Path, out: Path) -> None:
-        _componentize(staged, out, src)
+        _componentize(staged, out, src, wit_dir, world)
 
     return cached_build(
         src, inputs.digest(), inputs.guest, "componentize-py", make, progress=progress, force=force
     )
 
 
-def _componentize(staged: Path, out: Path, src: Path) -> None:
+def _componentize(staged: Path, out: Path, src: Path, wit_dir: Path, world: str) -> None:
     cmd = [
         sys.executable, "-c", _LAUNCH,
-        "-d", str(WIT_DIR), "-w", WORLD,
+        "-d", str(wit_dir), "-w", world,
         "componentize", APP_MODULE, "-p", str(staged), "-o", str(out),
     ]  # fmt: skip
     try:

@@ -39,10 +39,12 @@ class Inputs:
         return h.hexdigest()
 
 
-def read_inputs(src: Path) -> Inputs:
-    """Read every input once: the build stages these same bytes, so the hash names them."""
+def read_inputs(src: Path, wit_dir: Path = WIT_DIR, world: str = WORLD) -> Inputs:
+    """Read every input once: the build stages these same bytes, so the hash names them.
+    `wit_dir` and `world` are what componentize-py builds against (default: wit-wire)."""
     guest = tuple((rel, path.read_bytes()) for rel, path in _files(src, _SKIP_TOP))
-    return Inputs(guest, wit_inputs(), componentize_py_version())
+    recipe = f"{_KEY_VERSION}\0{world}\0{APP_MODULE}"
+    return Inputs(guest, wit_inputs(wit_dir), componentize_py_version(), recipe)
 
 
 def read_js_inputs(src: Path, entry: str, tool_key: str, recipe: str) -> Inputs:
@@ -51,9 +53,14 @@ def read_js_inputs(src: Path, entry: str, tool_key: str, recipe: str) -> Inputs:
     return Inputs(guest, wit_inputs(), tool_key, f"wire-build-js/1\0{WORLD}\0{entry}\0{recipe}")
 
 
-def wit_inputs() -> tuple[tuple[str, bytes], ...]:
-    """The WIT files of `wit/` (the op schemas next to them do not shape a component)."""
-    return tuple((rel, p.read_bytes()) for rel, p in _files(WIT_DIR) if rel.endswith(".wit"))
+def wit_inputs(root: Path = WIT_DIR) -> tuple[tuple[str, bytes], ...]:
+    """The WIT files of the package folder `root` and of its `deps/`: what the WIT tools
+    read (not the op schemas next to them, nor other packages in sub-folders)."""
+    return tuple(
+        (rel, p.read_bytes())
+        for rel, p in _files(root)
+        if rel.endswith(".wit") and ("/" not in rel or rel.startswith("deps/"))
+    )
 
 
 def componentize_py_version() -> str:

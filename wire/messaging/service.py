@@ -35,6 +35,7 @@ from .message import (
     MessagingError,
     PermissionDenied,
 )
+from .native import native_runtime
 from .stream import Received, Stream
 
 if TYPE_CHECKING:
@@ -247,6 +248,10 @@ class MessagingService:
         extra = {DELIVERY: d, "wire.delivery_id": uuid.uuid4().hex}
         log.debug("handling %s attempt %d with %s", b.channel, d.attempt, b.function)
         try:
+            native = native_runtime(self.host, b.function)
+            if native is not None:  # a wasi:/wasmcloud:messaging component: the raw message
+                native.deliver(self, b.function, d)
+                return ("ok", None)
             return ("ok", self.host.call_sync(b.function, payload, extra=extra))
         except Exception as e:
             reason = (

@@ -1,0 +1,245 @@
+"""A runtime whose component is written for a messaging world (not wit-wire): the host
+links the world's imports natively and delivers each message to the guest's handler."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import wasmtime
+from wasmtime.component import Component, Instance, Linker
+
+from ...components import load_component
+from ...engine import Engine
+from ...errors import ComponentLoadError, HandlerError, WireError
+from ...hostcalls import CallerContext
+from ...instances import (
+    FreshInstances,
+    GuestStdio,
+    InstancePolicy,
+    Limits,
+    PooledInstances,
+    SandboxedInstance,
+)
+from ...paths import WIT_DIR
+from ...protocol import trap_error
+from ..broker import Delivery
+from ..message import Message
+from . import wasi, wasmcloud
+from .call import Call, Resources, serving
+from .exports import Handle
+
+if TYPE_CHECKING:
+    from ...runtime import ComponentResolver, RuntimeSpec
+    from ..service import MessagingService
+
+log = logging.getLogger("wire.messaging.native")
+
+
+@dataclass(frozen=True)
+class World:
+    """A messaging world the host implements: how to link it and find its handler."""
+
+    name: str  # the document's `world`, e.g. "wasi:messaging@0.2.0-draft"
+    export: str  # the handler function, for messages and errors
+    wit_dir: Path  # the WIT package guest source folders are built against
+    build_world: str  # the world they are built for
+    link: Callable[[Linker], None]
+    bind: Callable[[wasmtime.Store, Instance, str], Handle]
+
+
+WORLDS: dict[str, World] = {
+    w.name: w
+    for w in (
+        World(
+            wasi.WORLD,
+            "handle",
+            WIT_DIR / "messaging" / "wasi",
+            "messaging-request-reply",
+            wasi.link,
+            wasi.bind,
+        ),
+        World(
+            wasmcloud.WORLD,
+            "handle-message",
+            WIT_DIR / "messaging" / "wasmcloud",
+            "handler-component",
+            wasmcloud.link,
+            wasmcloud.bind,
+        ),
+    )
+}
+
+
+class NotCallable(WireError):
+    code = "not_callable"
+
+
+class NativeInstance(SandboxedInstance):
+    """One instance of a messaging-world component, in a sandboxed store."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        component: Component,
+        linker: Linker,
+        world: World,
+        limits: Limits,
+        stdio: GuestStdio,
+        where: str,
+    ) -> None:
+        super().__init__(engine, limits, stdio, where)
+        self.world = world
+        self.resources = Resources()
+        try:
+            instance = linker.instantiate(self.store, component)
+        except wasmtime.WasmtimeError as e:
+            self.broken = True
+            raise ComponentLoadError(
+                f"cannot instantiate the component as a {world.name} handler: {e}", where=where
+            ) from e
+        self._handle = world.bind(self.store, instance, where)
+
+    def deliver(self, call: Call, message: Message) -> None:
+        """Call the guest's handler; raise `HandlerError` if it returns an error, a
+        `GuestTrap` (the instance is then broken) if it traps."""
+        self._set_deadline()
+        try:
+            with serving(call):
+                err = self._handle(message)
+        except wasmtime.WasmtimeError as e:
+            self.broken = True
+            raise trap_error(e, self.world.export, self.where, self.limits.deadline_ms) from e
+        if err is not None:
+            raise HandlerError(
+                f"the {self.world.export} of {message.topic!r} returned an error: {err}",
+                where=self.where,
+            )
+
+
+class NativeRuntime:
+    """Runs one messaging-world component under one instance policy. Thread-safe."""
+
+    call_path = None  # no wit-wire call path
+
+    def __init__(
+        self,
+        spec: RuntimeSpec,
+        world: World,
+        *,
+        typegraph: str,
+        base_dir: Path,
+        engine: Engine,
+        resolve_component: ComponentResolver | None = None,
+    ) -> None:
+        self.spec = spec
+        self.world = world
+        self.typegraph = typegraph
+        self.base_dir = base_dir
+        self.engine = engine
+        self.where = f"{typegraph}/{spec.name}"
+        self.logger = logging.getLogger(f"wire.guest.{typegraph}.{spec.name}")
+        self._resolve = resolve_component
+        self._lock = threading.Lock()
+        self._policy: InstancePolicy[NativeInstance] | None = None
+        self._stdio: GuestStdio | None = None
+        self.failed: WireError | None = None
+
+    def start(self) -> None:
+        """Load the component and instantiate it once (a failure marks the runtime failed)."""
+        with self._lock:
+            if self._policy is not None:
+                return
+            if self.failed is not None:
+                raise self.failed
+            try:
+                self._policy = self._start()
+            except WireError as e:
+                self.failed = e
+                log.error("runtime %s failed to start: %s", self.where, e)
+                raise
+
+    def _start(self) -> InstancePolicy[NativeInstance]:
+        component = load_component(self.engine, self._component_path()).component
+        linker = Linker(self.engine.wasm)
+        linker.add_wasip2()
+        self.world.link(linker)
+        self._stdio = stdio = GuestStdio.for_logger(self.logger)
+        limits, world, where = self.spec.limits, self.world, self.where
+
+        def factory() -> NativeInstance:
+            return NativeInstance(self.engine, component, linker, world, limits, stdio, where)
+
+        first = factory()  # link and export errors surface now
+        if self.spec.instances == "pooled":
+            pool = PooledInstances(factory, self.spec.pool_size)
+            pool.adopt(first)
+            return pool
+        return FreshInstances(factory)
+
+    def _component_path(self) -> Path:
+        path = self.base_dir / self.spec.component
+        if path.is_dir():  # a Python guest folder, built for the world
+            from ...build.componentize import build_python_guest
+
+            try:
+                return build_python_guest(
+                    path,
+                    wit_dir=self.world.wit_dir,
+                    world=self.world.build_world,
+                    progress=lambda msg: log.info("%s", msg),
+                )
+            except WireError:
+                raise
+            except Exception as e:
+                raise ComponentLoadError(f"building the guest failed: {e}", where=str(path)) from e
+        if self._resolve is not None:
+            return self._resolve(path)
+        if not path.exists():
+            raise ComponentLoadError(
+                "component not found: give a built .wasm or a guest source folder",
+                where=str(path),
+            )
+        return path
+
+    def deliver(self, svc: MessagingService, function: str, d: Delivery) -> None:
+        """Hand `d`'s message to the guest's handler (blocking: on a worker thread)."""
+        if self._policy is None:
+            self.start()
+        policy = self._policy
+        assert policy is not None
+        ctx = CallerContext(self.typegraph, self.spec.name, function, self.logger)
+        inst = policy.acquire()
+        try:
+            timeout = self.spec.limits.deadline_ms / 1000
+            inst.deliver(Call(svc, ctx, d, inst.resources, timeout), d.message)
+        finally:
+            policy.release(inst)
+
+    def call(self, op: str, in_json: str, **_: Any) -> str:
+        raise NotCallable(
+            f"runtime {self.spec.name!r} is a {self.world.name} component: its handler runs on "
+            "the messages of the channels it is bound to (g.on), it cannot be called",
+            where=self.where,
+        )
+
+    @property
+    def policy(self) -> InstancePolicy[NativeInstance] | None:
+        return self._policy
+
+    def close(self) -> None:
+        if self._policy is not None:
+            self._policy.close()
+        if self._stdio is not None:
+            self._stdio.close()
+
+
+def native_runtime(host: Any, function: str) -> NativeRuntime | None:
+    """The messaging-world runtime behind `function` of `host`, if it has one."""
+    fn = host.functions.get(function)
+    rt = getattr(fn, "runtime", None)
+    return rt if isinstance(rt, NativeRuntime) else None
