@@ -44,17 +44,7 @@ async def collect(url: str, spec: ChannelSpec, want: set[int], timeout: float = 
     return seen
 
 
-MQTT_RESTART = pytest.param(
-    "mqtt",
-    marks=pytest.mark.xfail(
-        reason="open: after a Mosquitto restart the handler's shared-subscription session "
-        "stops receiving (see the report); kill -9 and connection loss are covered",
-        strict=False,
-    ),
-)
-
-
-@pytest.mark.parametrize("backend", ["nats", "rabbitmq", "redis", MQTT_RESTART])
+@pytest.mark.parametrize("backend", REAL)
 async def test_nothing_is_lost_when_the_broker_restarts_mid_stream(backend: str) -> None:
     url = require(backend)
     p, n = fresh("r"), 60

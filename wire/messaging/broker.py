@@ -25,7 +25,7 @@ log = logging.getLogger("wire.messaging")
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a backend does natively; the README's support table is generated from these."""
+    """What a backend does natively (the README's support table says the same, at length)."""
 
     durable: str  # how durable channels are kept
     fanout: str

@@ -19,10 +19,13 @@ import os
 import re
 import socket
 import uuid
+from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import aiomqtt
+import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -38,6 +41,49 @@ def _topic(channel: str) -> str:
 
 def _channel(topic: str) -> str:
     return topic.replace("/", ".")
+
+
+NO_MATCHING_SUBSCRIBERS = 16  # MQTT 5 PUBACK reason code
+PUBACK_TIMEOUT = 10.0
+
+
+class NoSubscribers(Exception):
+    """A durable channel's message found no session to keep it (retried, then reported)."""
+
+
+def _track_pubacks(client: aiomqtt.Client) -> None:
+    """Resolve the futures `_publish` waits on with each PUBACK's reason code (aiomqtt's
+    own `publish` drops it, and "no matching subscribers" means the message is gone)."""
+    waiting: dict[int, asyncio.Future[int]] = {}
+    client._wire_pubacks = waiting  # type: ignore[attr-defined]
+    aiomqtt_callback: Any = client._client.on_publish
+
+    def on_publish(c: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
+        fut = waiting.pop(mid, None)
+        if fut is not None and not fut.done():
+            fut.set_result(int(getattr(reason, "value", reason)))
+        aiomqtt_callback(c, userdata, mid, reason, props)
+
+    client._client.on_publish = on_publish
+
+
+async def _publish(client: aiomqtt.Client, topic: str, data: bytes, props: Properties) -> int:
+    """Publish at QoS 1; the PUBACK's reason code once the broker has it."""
+    info = client._client.publish(topic, data, qos=1, properties=props)
+    if info.rc != mqtt.MQTT_ERR_SUCCESS:
+        raise aiomqtt.MqttCodeError(info.rc, "could not publish")
+    # Registered before any await: the PUBACK is read on this loop, so it cannot come first.
+    fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    waiting: dict[int, asyncio.Future[int]] = client._wire_pubacks  # type: ignore[attr-defined]
+    waiting[info.mid] = fut
+    lost: asyncio.Future[Any] = client._disconnected
+    try:
+        await asyncio.wait([fut, lost], timeout=PUBACK_TIMEOUT, return_when=FIRST_COMPLETED)
+    finally:
+        waiting.pop(info.mid, None)
+    if not fut.done():
+        raise aiomqtt.MqttError("no PUBACK: the connection was lost or the broker is too slow")
+    return fut.result()
 
 
 class _MqttDelivery(Delivery):
@@ -140,6 +186,7 @@ class MqttBroker(Broker):
         async with self._lock:
             if self._publisher is None:
                 client = self._client(f"wire-pub-{uuid.uuid4().hex[:12]}", persistent=False)
+                _track_pubacks(client)
                 await client.__aenter__()
                 self._publisher = client
             return self._publisher
@@ -166,9 +213,7 @@ class MqttBroker(Broker):
         if message.reply_to:
             props.ResponseTopic = _topic(message.reply_to)
         try:
-            await client.publish(
-                _topic(channel.name), message.data, qos=1, properties=props, timeout=10
-            )
+            reason = await _publish(client, _topic(channel.name), message.data, props)
         except aiomqtt.MqttError:
             async with self._lock:  # reconnect on the next try
                 if self._publisher is client:
@@ -176,6 +221,16 @@ class MqttBroker(Broker):
                     with contextlib.suppress(Exception):
                         await client.__aexit__(None, None, None)
             raise
+        if reason == NO_MATCHING_SUBSCRIBERS and channel.durable:
+            # The broker dropped it. Mosquitto (2.0.x) does not restore shared
+            # subscriptions after a restart: until the group's members resubscribe, a
+            # durable channel has no one to keep its messages. Retried (Broker.send) until
+            # they are back, then a clear error: never a silent loss.
+            raise NoSubscribers(
+                f"the broker has no session subscribed to durable channel {channel.name!r} "
+                "(MQTT keeps a message only for sessions subscribed to its topic: start its "
+                "consumers first)"
+            )
 
     async def subscribe(
         self, channel: ChannelSpec, group: str | None = None, *, prefetch: int = 16
