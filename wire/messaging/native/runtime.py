@@ -27,10 +27,12 @@ from ...instances import (
 )
 from ...paths import WIT_DIR
 from ...protocol import trap_error
+from ...runtime import start_once
 from ..broker import Delivery
 from ..message import Message
 from . import wasi, wasmcloud
 from .call import Call, Resources, serving
+from .engine import sync_engine
 from .exports import Handle
 
 if TYPE_CHECKING:
@@ -140,7 +142,9 @@ class NativeRuntime:
         self.world = world
         self.typegraph = typegraph
         self.base_dir = base_dir
-        self.engine = engine
+        # Not the host's engine itself: its component-model concurrency support makes
+        # wasmtime trap on host functions with two borrows (see .engine).
+        self.engine = sync_engine(engine)
         self.where = f"{typegraph}/{spec.name}"
         self.logger = logging.getLogger(f"wire.guest.{typegraph}.{spec.name}")
         self._resolve = resolve_component
@@ -151,17 +155,7 @@ class NativeRuntime:
 
     def start(self) -> None:
         """Load the component and instantiate it once (a failure marks the runtime failed)."""
-        with self._lock:
-            if self._policy is not None:
-                return
-            if self.failed is not None:
-                raise self.failed
-            try:
-                self._policy = self._start()
-            except WireError as e:
-                self.failed = e
-                log.error("runtime %s failed to start: %s", self.where, e)
-                raise
+        start_once(self)
 
     def _start(self) -> InstancePolicy[NativeInstance]:
         component = load_component(self.engine, self._component_path()).component

@@ -53,12 +53,28 @@ def _own(obj: object, ty: int) -> ResourceHost:
     return ResourceHost.own(current().resources.add(obj), ty)
 
 
-def _get(store: Store, res: ResourceAny, kind: type[Any]) -> Any:
-    return current().resources.get(res.to_host(store).rep, kind)
+def _get(rep: int, kind: type[Any]) -> Any:
+    return current().resources.get(rep, kind)
 
 
-def _take(store: Store, res: ResourceAny, kind: type[Any]) -> Any:
-    return current().resources.take(res.to_host(store).rep, kind)
+def _take(rep: int, kind: type[Any]) -> Any:
+    return current().resources.take(rep, kind)
+
+
+def _reps(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The resource arguments of `fn` become their reps before it runs.
+
+    `to_host` releases a handle from the store's host table: wasmtime traps the guest
+    ("borrow handles still remain at the end of the call") if a borrowed one is still
+    there when the host function returns, whatever it returned or raised.
+    """
+
+    @wraps(fn)
+    def wrapper(store: Store, *args: Any) -> Any:
+        reps = [a.to_host(store).rep if isinstance(a, ResourceAny) else a for a in args]
+        return fn(store, *reps)
+
+    return wrapper
 
 
 def _drop(_store: object, rep: int) -> None:
@@ -89,8 +105,9 @@ def _connect(_store: object, name: str) -> ResourceHost:
 
 
 @_result
-def _disconnect(_store: object, _client: ResourceAny) -> None:
-    return None
+@_reps
+def _disconnect(_store: object, client: int) -> None:
+    _get(client, _Client)
 
 
 def _message_new(_store: object, data: bytes) -> ResourceHost:
@@ -100,8 +117,9 @@ def _message_new(_store: object, data: bytes) -> ResourceHost:
 def _msg_method(
     fn: Callable[..., Any],
 ) -> Callable[..., Any]:
-    def method(store: Store, res: ResourceAny, *args: Any) -> Any:
-        return fn(_get(store, res, _Message), *args)
+    @_reps
+    def method(_store: object, res: int, *args: Any) -> Any:
+        return fn(_get(res, _Message), *args)
 
     return method
 
@@ -142,9 +160,10 @@ _MESSAGE_METHODS: dict[str, Callable[..., Any]] = {
 
 
 @_result
-def _send(store: Store, client: ResourceAny, topic: str, msg: ResourceAny) -> None:
-    _get(store, client, _Client)
-    m: _Message = _take(store, msg, _Message)
+@_reps
+def _send(_store: object, client: int, topic: str, msg: int) -> None:
+    _get(client, _Client)
+    m: _Message = _take(msg, _Message)
     current().send(m.to_wire(topic))
 
 
@@ -152,25 +171,24 @@ def _options_new(_store: object) -> ResourceHost:
     return _own(_Options(), OPTIONS)
 
 
-def _set_timeout(store: Store, res: ResourceAny, ms: int) -> None:
-    _get(store, res, _Options).timeout_ms = ms
+@_reps
+def _set_timeout(_store: object, res: int, ms: int) -> None:
+    _get(res, _Options).timeout_ms = ms
 
 
-def _set_expected(store: Store, res: ResourceAny, n: int) -> None:
-    _get(store, res, _Options).expected = n
+@_reps
+def _set_expected(_store: object, res: int, n: int) -> None:
+    _get(res, _Options).expected = n
 
 
 @_result
+@_reps  # two borrows: wasmtime calls this only without concurrency support (see .engine)
 def _request(
-    store: Store,
-    client: ResourceAny,
-    topic: str,
-    msg: ResourceAny,
-    options: ResourceAny | None,
+    _store: object, client: int, topic: str, msg: int, options: int | None
 ) -> list[ResourceHost]:
-    _get(store, client, _Client)
-    m: _Message = _get(store, msg, _Message)
-    opts: _Options = _take(store, options, _Options) if options is not None else _Options()
+    _get(client, _Client)
+    m: _Message = _get(msg, _Message)
+    opts: _Options = _take(options, _Options) if options is not None else _Options()
     timeout = opts.timeout_ms / 1000 if opts.timeout_ms else None
     replies = current().request(m.to_wire(topic), timeout, opts.expected)
     return [
@@ -180,9 +198,10 @@ def _request(
 
 
 @_result
-def _reply(store: Store, reply_to: ResourceAny, msg: ResourceAny) -> None:
-    request: _Message = _get(store, reply_to, _Message)
-    m: _Message = _take(store, msg, _Message)
+@_reps
+def _reply(_store: object, reply_to: int, msg: int) -> None:
+    request: _Message = _get(reply_to, _Message)
+    m: _Message = _take(msg, _Message)
     if request.origin is None:
         raise OpError("other", "reply-to must be a message this component received")
     current().reply(request.origin, m.to_wire(request.origin.reply_to or ""))
