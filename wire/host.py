@@ -150,7 +150,14 @@ class Host:
                 where=where,
                 details=as_details(bad),
             )
-        out = fn.runtime.call(fn.op, orjson.dumps(args).decode(), function=name, extra=extra)
+        return self.call_checked(name, orjson.dumps(args).decode(), extra=extra)
+
+    def call_checked(self, name: str, in_json: str, *, extra: dict[str, Any] | None = None) -> Any:
+        """`call_sync` for arguments already checked against the function's input schema
+        and serialised as `in_json` (a message whose channel type is that schema)."""
+        fn = self.function(name)
+        where = f"{self.name}.{name}"
+        out = fn.runtime.call(fn.op, in_json, function=name, extra=extra)
         try:
             result = orjson.loads(out)
         except orjson.JSONDecodeError:

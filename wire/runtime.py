@@ -67,6 +67,22 @@ class RuntimeSpec:
 ComponentResolver = Callable[[Path], Path]
 
 
+def start_once(rt: Any) -> None:
+    """Start runtime `rt` (its `_start()` gives its instance policy) once, under its lock;
+    a failure is kept in `rt.failed` and raised again on every later start."""
+    with rt._lock:
+        if rt._policy is not None:
+            return
+        if rt.failed is not None:
+            raise rt.failed
+        try:
+            rt._policy = rt._start()
+        except WireError as e:
+            rt.failed = e
+            log.error("runtime %s failed to start: %s", rt.where, e)
+            raise
+
+
 class GuestRuntime:
     """Runs ops of one component under one instance policy. Thread-safe; blocking calls."""
 
@@ -109,17 +125,7 @@ class GuestRuntime:
         A failure marks this runtime failed (every call then reports it) and is raised;
         it never takes the host down.
         """
-        with self._lock:
-            if self._policy is not None:
-                return
-            if self.failed is not None:
-                raise self.failed
-            try:
-                self._policy = self._start()
-            except WireError as e:
-                self.failed = e
-                log.error("runtime %s failed to start: %s", self.where, e)
-                raise
+        start_once(self)
 
     def _start(self) -> InstancePolicy[GuestInstance]:
         path = self._resolve(self.base_dir / self.spec.component)

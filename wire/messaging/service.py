@@ -158,6 +158,13 @@ class MessagingService:
         self._receivers: dict[tuple[str, str], Subscription] = {}
         self._receivers_lock = asyncio.Lock()
         self.handled = 0  # messages a handler or responder finished (acked)
+        # function -> channel -> whether the channel's message schema is the function's
+        # input schema (then a delivered payload needs no second check)
+        self._checked_by_channel: dict[str, dict[str, bool]] = {}
+        for b in self.bindings:
+            fn = host.functions.get(b.function)
+            same = fn is not None and fn.input.schema == self.channels[b.channel].validator.schema
+            self._checked_by_channel.setdefault(b.function, {})[b.channel] = same
         register_ops(host.hostcalls, self)
 
     # -- lifecycle ---------------------------------------------------------------
@@ -245,13 +252,17 @@ class MessagingService:
             payload = self._decode(ch, d.message)
         except InvalidPayload as e:
             return ("invalid", str(e))
-        extra = {DELIVERY: d, "wire.delivery_id": uuid.uuid4().hex}
+        extra = {DELIVERY: d}
         log.debug("handling %s attempt %d with %s", b.channel, d.attempt, b.function)
         try:
             native = native_runtime(self.host, b.function)
             if native is not None:  # a wasi:/wasmcloud:messaging component: the raw message
                 native.deliver(self, b.function, d)
                 return ("ok", None)
+            if self._checked_by_channel.get(b.function, {}).get(b.channel):
+                # The channel's type is the function's input: checked once, sent as it came.
+                in_json = d.message.data.decode()
+                return ("ok", self.host.call_checked(b.function, in_json, extra=extra))
             return ("ok", self.host.call_sync(b.function, payload, extra=extra))
         except Exception as e:
             reason = (
