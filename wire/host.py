@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,12 +21,14 @@ import orjson
 
 from .engine import Engine, default_engine
 from .errors import InputInvalid, OutputInvalid, TypegraphLoadError, UnknownFunction, WireError
-from .hostcalls import HostcallRegistry, default_registry
+from .hostcalls import CallerContext, HostcallRegistry, default_registry
+from .paths import OPS_DIR
 from .protocol import MatInfo
 from .runtime import ComponentResolver, GuestRuntime, RuntimeSpec
 from .validation import Validator, as_details, describe
 
 if TYPE_CHECKING:
+    from .graphql import Gateway
     from .messaging.native import NativeRuntime
 
 log = logging.getLogger("wire.host")
@@ -114,6 +117,21 @@ class Host:
                 input=Validator(in_schema),
                 output=Validator(out_schema),
             )
+        self._gateway_lock = threading.Lock()
+        self._gateway: Gateway | None = None
+        if "gql" not in self.hostcalls:
+            self.hostcalls.register_spec(OPS_DIR / "gql.json", self._gql_in_process)
+
+    def _gql_in_process(self, ctx: CallerContext, args: dict[str, Any]) -> Any:
+        """`gql` for a host no gateway serves yet (`wire call`, `Host.call_sync`): the
+        typegraph's GraphQL schema is built on first use and answers in-process (a
+        `Gateway` made later, by `wire serve`, takes the op over)."""
+        with self._gateway_lock:
+            if self._gateway is None:
+                from .graphql import Gateway
+
+                self._gateway = Gateway(self)
+        return self._gateway.gql_op(ctx, args)
 
     @classmethod
     def load(cls, path: str | Path, name: str | None = None, **kw: Any) -> Host:

@@ -112,7 +112,7 @@ class Gateway:
         self.authenticator = Authenticator(auth or AuthConfig(), host.name, basic, env)
         self._prepare = lru_cache(maxsize=cache_size)(self._prepare_uncached)
         # The `gql` op of this host's guests answers from this gateway.
-        host.hostcalls.register_spec(OPS_DIR / "gql.json", self._gql_op, replace=True)
+        host.hostcalls.register_spec(OPS_DIR / "gql.json", self.gql_op, replace=True)
 
     @classmethod
     def load(
@@ -282,7 +282,7 @@ class Gateway:
 
     # -- the `gql` hostcall -------------------------------------------------------
 
-    def _gql_op(self, ctx: CallerContext, args: dict[str, Any]) -> dict[str, Any]:
+    def gql_op(self, ctx: CallerContext, args: dict[str, Any]) -> dict[str, Any]:
         variables = args.get("variables")
         if isinstance(variables, str):
             try:

@@ -10,6 +10,7 @@ import { type Ctx, exportMatWire, type Handlers } from "./wire_sdk/index.js";
 import type {
   AddInput,
   CountInput,
+  DoubleInput,
   FailInput,
   GreetInput,
   RangeInput,
@@ -28,6 +29,17 @@ class App implements Handlers {
   count(inp: CountInput, ctx: Ctx): number {
     calls += 1;
     return calls;
+  }
+
+  double(inp: DoubleInput, ctx: Ctx): number {
+    // Through the typegraph's own API, as the calling request: `add` answers.
+    const result = ctx.gql("query($a: Int!) { add(a: $a, b: $a) }", {
+      variables: { a: inp.a },
+    });
+    if (result.errors.length > 0 || result.data === null) {
+      throw new Error(`add failed: ${JSON.stringify(result.errors)}`);
+    }
+    return Number(result.data.add);
   }
 
   fail(inp: FailInput, ctx: Ctx): boolean {

@@ -7,7 +7,15 @@ overwrites this file. Fill in each method; `MatWire` below is the component's ex
 from __future__ import annotations
 
 from wire_sdk import Ctx, Handlers, export
-from wire_sdk.types import AddInput, CountInput, FailInput, GreetInput, RangeInput, Rec
+from wire_sdk.types import (
+    AddInput,
+    CountInput,
+    DoubleInput,
+    FailInput,
+    GreetInput,
+    RangeInput,
+    Rec,
+)
 
 # Lives as long as the instance: a fresh instance per call (runtime `guest`) always
 # answers 1, a pooled one (runtime `guest_pooled`) counts up.
@@ -22,6 +30,13 @@ class App(Handlers):
         global calls
         calls += 1
         return calls
+
+    def double(self, inp: DoubleInput, ctx: Ctx) -> int:
+        # Through the typegraph's own API, as the calling request: `add` answers.
+        result = ctx.gql("query($a: Int!) { add(a: $a, b: $a) }", {"a": inp["a"]})
+        if result["errors"] or result["data"] is None:
+            raise Exception(f"add failed: {result['errors']}")
+        return int(result["data"]["add"])  # type: ignore[call-overload]
 
     def fail(self, inp: FailInput, ctx: Ctx) -> bool:
         raise Exception(inp["message"])

@@ -6,7 +6,15 @@
 
 import type { Ctx } from "./ctx.js";
 import type { OpSpec } from "./runtime.js";
-import type { AddInput, CountInput, FailInput, GreetInput, RangeInput, Rec } from "./types.js";
+import type {
+  AddInput,
+  CountInput,
+  DoubleInput,
+  FailInput,
+  GreetInput,
+  RangeInput,
+  Rec,
+} from "./types.js";
 
 /** The ops of component 'guest-ts': implement each in app.ts. */
 export interface Handlers {
@@ -15,6 +23,9 @@ export interface Handlers {
 
   /** Op `count`, for functions count, count_pooled. */
   count(inp: CountInput, ctx: Ctx): number;
+
+  /** Op `double`, for function double. */
+  double(inp: DoubleInput, ctx: Ctx): number;
 
   /** Op `fail`, for function fail. */
   fail(inp: FailInput, ctx: Ctx): boolean;
@@ -33,6 +44,7 @@ export interface Handlers {
 export const OPS: ReadonlyMap<string, OpSpec> = new Map<string, OpSpec>([
   ["add", { method: "add", objectInput: true }],
   ["count", { method: "count", objectInput: true }],
+  ["double", { method: "double", objectInput: true }],
   ["fail", { method: "fail", objectInput: true }],
   ["greet", { method: "greet", objectInput: true }],
   ["identity", { method: "identity", objectInput: true }],

@@ -11,6 +11,10 @@ export interface AddInput {
 
 export type CountInput = { [key: string]: never };
 
+export interface DoubleInput {
+  a: number;
+}
+
 export interface FailInput {
   message: string;
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from .runtime import Ctx, OpSpec
-from .types import AddInput, CountInput, FailInput, GreetInput, RangeInput, Rec
+from .types import AddInput, CountInput, DoubleInput, FailInput, GreetInput, RangeInput, Rec
 
 
 class Handlers(ABC):
@@ -21,6 +21,10 @@ class Handlers(ABC):
     @abstractmethod
     def count(self, inp: CountInput, ctx: Ctx) -> int:
         """Op `count`, for functions count, count_pooled."""
+
+    @abstractmethod
+    def double(self, inp: DoubleInput, ctx: Ctx) -> int:
+        """Op `double`, for function double."""
 
     @abstractmethod
     def fail(self, inp: FailInput, ctx: Ctx) -> bool:
@@ -42,6 +46,7 @@ class Handlers(ABC):
 OPS: dict[str, OpSpec] = {
     "add": OpSpec("add", object_input=True),
     "count": OpSpec("count", object_input=True),
+    "double": OpSpec("double", object_input=True),
     "fail": OpSpec("fail", object_input=True),
     "greet": OpSpec("greet", object_input=True),
     "identity": OpSpec("identity", object_input=True),

@@ -17,6 +17,10 @@ class CountInput(TypedDict):
     pass
 
 
+class DoubleInput(TypedDict):
+    a: int
+
+
 class FailInput(TypedDict):
     message: str
 
