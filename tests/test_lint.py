@@ -19,6 +19,11 @@ def test_ruff() -> None:
     assert out.returncode == 0, out.stdout + out.stderr
 
 
+def test_ruff_format() -> None:
+    out = run(str(BIN / "ruff"), "format", "--check", ".")
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
 def test_mypy() -> None:
     out = run(str(BIN / "mypy"))
     assert out.returncode == 0, out.stdout + out.stderr

@@ -47,19 +47,20 @@ def shop_graph(g: Graph) -> None:
             "total": money,
         }
     ).rename("Order")
-    tree = t.struct(
-        {"label": t.string(min=1), "children": t.list(t.ref("Tree"))}
-    ).rename("Tree")
+    tree = t.struct({"label": t.string(min=1), "children": t.list(t.ref("Tree"))}).rename("Tree")
     admin = fast.policy("admin_only", op="check_admin")
 
     g.expose(
         Policy.public(),
         place_order=guest.handler(
-            t.struct({"order": order}), t.either([order, t.struct({"error": t.string()})]),
-            name="place", effect="create",
+            t.struct({"order": order}),
+            t.either([order, t.struct({"error": t.string()})]),
+            name="place",
+            effect="create",
         ),
-        get_order=guest.handler(t.struct({"id": t.string(format="uuid")}), order.optional(),
-                                name="get"),
+        get_order=guest.handler(
+            t.struct({"id": t.string(format="uuid")}), order.optional(), name="get"
+        ),
         find=t.func(
             t.struct({"q": t.union([t.string(), t.integer()]), "limit": t.integer(x_min=0)}),
             t.list(order, unique=True),
@@ -69,12 +70,14 @@ def shop_graph(g: Graph) -> None:
     )
     g.expose(
         Policy.on(read=Policy.public(), delete=admin),
-        cancel=guest.handler(t.struct({"id": t.string()}), t.boolean(), name="cancel",
-                             effect="delete"),
+        cancel=guest.handler(
+            t.struct({"id": t.string()}), t.boolean(), name="cancel", effect="delete"
+        ),
     )
     g.expose(Policy.internal(), audit=fast.handler(t.struct({}), t.float(), name="audit"))
-    g.expose(deny_all=guest.handler(t.struct({}), t.boolean(), name="noop").with_policy(
-        Policy.deny()))
+    g.expose(
+        deny_all=guest.handler(t.struct({}), t.boolean(), name="noop").with_policy(Policy.deny())
+    )
     placed = t.struct({"order_id": t.string(format="uuid"), "at": t.string(format="date-time")})
     g.define(on_placed=fast.handler(placed, t.boolean(), name="on_placed"))
     g.channel("orders.placed", placed, durable=True, kind="queue", handlers=["on_placed"])
@@ -88,7 +91,13 @@ def doc() -> dict[str, Any]:
 
 def test_top_level_keys_and_order(doc: dict[str, Any]) -> None:
     assert list(doc) == [
-        "format", "name", "types", "runtimes", "materializers", "policies", "functions",
+        "format",
+        "name",
+        "types",
+        "runtimes",
+        "materializers",
+        "policies",
+        "functions",
         "channels",
     ]
     assert doc["format"] == "wire-typegraph/1"
@@ -97,27 +106,44 @@ def test_top_level_keys_and_order(doc: dict[str, Any]) -> None:
     for key in ("types", "runtimes", "materializers", "policies"):
         assert list(doc[key]) == sorted(doc[key])
     assert list(doc["functions"]) == [
-        "place_order", "get_order", "find", "shape", "cancel", "audit", "deny_all", "on_placed",
+        "place_order",
+        "get_order",
+        "find",
+        "shape",
+        "cancel",
+        "audit",
+        "deny_all",
+        "on_placed",
     ]
     assert list(doc["channels"]) == ["orders.placed", "orders.cancelled-v2"]
 
 
 def test_type_names(doc: dict[str, Any]) -> None:
-    assert sorted(doc["types"]) == sorted([
-        "AuditInput", "CancelInput", "DenyAllInput", "FindInput", "GetOrderInput",
-        "PlaceOrderInput", "ShapeInput",  # <Function>Input
-        "Cents",  # a renamed scalar is a named type
-        "FindInputQ",  # <Parent><Field>
-        "OnPlacedInput",  # the channel reuses the handler's struct: one object, one name
-        "Order", "Tree",  # renamed
-        "OrderItemsItem",  # <Parent><Field>Item
-        "OrderStatus",
-        "OrdersCancelledV2Message",  # <Channel>Message in PascalCase
-        "PlaceOrderOutput",  # <Function>Output
-        "PlaceOrderOutputVariant1",  # <Parent>Variant<i>, 0-based
-    ])
+    assert sorted(doc["types"]) == sorted(
+        [
+            "AuditInput",
+            "CancelInput",
+            "DenyAllInput",
+            "FindInput",
+            "GetOrderInput",
+            "PlaceOrderInput",
+            "ShapeInput",  # <Function>Input
+            "Cents",  # a renamed scalar is a named type
+            "FindInputQ",  # <Parent><Field>
+            "OnPlacedInput",  # the channel reuses the handler's struct: one object, one name
+            "Order",
+            "Tree",  # renamed
+            "OrderItemsItem",  # <Parent><Field>Item
+            "OrderStatus",
+            "OrdersCancelledV2Message",  # <Channel>Message in PascalCase
+            "PlaceOrderOutput",  # <Function>Output
+            "PlaceOrderOutputVariant1",  # <Parent>Variant<i>, 0-based
+        ]
+    )
     assert doc["types"]["Cents"] == {
-        "kind": "integer", "minimum": 0, "description": "an amount in cents"
+        "kind": "integer",
+        "minimum": 0,
+        "description": "an amount in cents",
     }
     assert doc["types"]["PlaceOrderOutput"] == {
         "kind": "either",
@@ -127,7 +153,8 @@ def test_type_names(doc: dict[str, Any]) -> None:
         ],
     }
     assert doc["types"]["Tree"]["fields"]["children"] == {
-        "kind": "list", "items": {"kind": "ref", "name": "Tree"}
+        "kind": "list",
+        "items": {"kind": "ref", "name": "Tree"},
     }
 
 
@@ -135,25 +162,36 @@ def test_order_struct(doc: dict[str, Any]) -> None:
     order = doc["types"]["Order"]
     assert list(order) == ["kind", "fields", "additionalProperties"]
     assert list(order["fields"]) == [
-        "id", "email", "items", "status", "note", "placed_on", "total"
+        "id",
+        "email",
+        "items",
+        "status",
+        "note",
+        "placed_on",
+        "total",
     ]  # field order kept
     assert order["fields"]["items"] == {
-        "kind": "list", "items": {"kind": "ref", "name": "OrderItemsItem"},
-        "minItems": 1, "maxItems": 50,
+        "kind": "list",
+        "items": {"kind": "ref", "name": "OrderItemsItem"},
+        "minItems": 1,
+        "maxItems": 50,
     }
     assert order["fields"]["note"] == {
-        "kind": "optional", "item": {"kind": "string", "maxLength": 200}
+        "kind": "optional",
+        "item": {"kind": "string", "maxLength": 200},
     }
     assert order["fields"]["total"] == {"kind": "ref", "name": "Cents"}
     assert order["additionalProperties"] is False
     item = doc["types"]["OrderItemsItem"]
     assert item["fields"]["quantity"] == {
-        "kind": "integer", "minimum": 1, "maximum": 99, "multipleOf": 1, "default": 1
+        "kind": "integer",
+        "minimum": 1,
+        "maximum": 99,
+        "multipleOf": 1,
+        "default": 1,
     }
     assert item["fields"]["sku"] == {"kind": "string", "pattern": r"^[A-Z]{3}-\d+$"}
-    assert doc["types"]["OrderStatus"] == {
-        "kind": "enum", "values": ["pending", "paid", "shipped"]
-    }
+    assert doc["types"]["OrderStatus"] == {"kind": "enum", "values": ["pending", "paid", "shipped"]}
 
 
 def test_functions(doc: dict[str, Any]) -> None:
@@ -166,11 +204,15 @@ def test_functions(doc: dict[str, Any]) -> None:
         "exposed": True,
         "policies": ["public"],
     }
-    assert fns["get_order"]["output"] == {"kind": "optional", "item": {"kind": "ref",
-                                                                      "name": "Order"}}
+    assert fns["get_order"]["output"] == {
+        "kind": "optional",
+        "item": {"kind": "ref", "name": "Order"},
+    }
     assert fns["find"]["description"] == "search orders"
     assert fns["find"]["output"] == {
-        "kind": "list", "items": {"kind": "ref", "name": "Order"}, "uniqueItems": True
+        "kind": "list",
+        "items": {"kind": "ref", "name": "Order"},
+        "uniqueItems": True,
     }
     assert fns["cancel"]["policies"] == [{"read": "public", "delete": "admin_only"}]
     assert fns["audit"]["policies"] == ["internal"]
@@ -196,10 +238,16 @@ def test_runtimes_materializers_policies(doc: dict[str, Any]) -> None:
         },
     }
     assert doc["materializers"]["find"] == {
-        "runtime": "shop", "op": "find", "title": "Find orders", "data": {"index": "orders"}
+        "runtime": "shop",
+        "op": "find",
+        "title": "Find orders",
+        "data": {"index": "orders"},
     }
     assert doc["materializers"]["check_admin"] == {
-        "runtime": "fast", "op": "check_admin", "title": "check_admin", "data": {}
+        "runtime": "fast",
+        "op": "check_admin",
+        "title": "check_admin",
+        "data": {},
     }
     assert doc["policies"] == {
         "admin_only": {"kind": "custom", "materializer": "check_admin"},
@@ -250,8 +298,13 @@ def test_every_derived_schema_is_a_valid_schema(doc: dict[str, Any]) -> None:
 def test_function_schemas_semantics(doc: dict[str, Any]) -> None:
     inp, out = typegraph.function_schemas(doc, "place_order")
     assert inp["$ref"] == "#/$defs/PlaceOrderInput"
-    assert sorted(inp["$defs"]) == ["Cents", "Order", "OrderItemsItem", "OrderStatus",
-                                    "PlaceOrderInput"]
+    assert sorted(inp["$defs"]) == [
+        "Cents",
+        "Order",
+        "OrderItemsItem",
+        "OrderStatus",
+        "PlaceOrderInput",
+    ]
     order = inp["$defs"]["Order"]
     assert order["type"] == "object"
     assert order["required"] == ["id", "email", "items", "status", "placed_on", "total"]
@@ -260,7 +313,9 @@ def test_function_schemas_semantics(doc: dict[str, Any]) -> None:
         "anyOf": [{"type": "string", "maxLength": 200}, {"type": "null"}]
     }
     assert order["properties"]["items"] == {
-        "type": "array", "items": {"$ref": "#/$defs/OrderItemsItem"}, "minItems": 1,
+        "type": "array",
+        "items": {"$ref": "#/$defs/OrderItemsItem"},
+        "minItems": 1,
         "maxItems": 50,
     }
     assert order["properties"]["status"] == {"$ref": "#/$defs/OrderStatus"}
@@ -274,7 +329,8 @@ def test_function_schemas_semantics(doc: dict[str, Any]) -> None:
     find_in, _ = typegraph.function_schemas(doc, "find")
     assert "anyOf" in find_in["$defs"]["FindInputQ"]
     assert find_in["$defs"]["FindInput"]["properties"]["limit"] == {
-        "type": "integer", "exclusiveMinimum": 0
+        "type": "integer",
+        "exclusiveMinimum": 0,
     }
     _, audit_out = typegraph.function_schemas(doc, "audit")
     assert audit_out == {"$schema": DRAFT, "type": "number", "$defs": {}}
@@ -357,8 +413,11 @@ def test_runtime_name_collisions_get_suffix() -> None:
     def rts(g: Graph) -> None:
         one, two = WireRuntime("x/guest"), WireRuntime("y/guest.wasm")
         inp = t.struct({})
-        g.expose(Policy.public(), a=one.handler(inp, t.boolean(), name="run"),
-                 b=two.handler(inp, t.boolean(), name="run"))
+        g.expose(
+            Policy.public(),
+            a=one.handler(inp, t.boolean(), name="run"),
+            b=two.handler(inp, t.boolean(), name="run"),
+        )
 
     doc = rts.document()
     assert list(doc["runtimes"]) == ["guest", "guest_2"]
@@ -372,13 +431,25 @@ def test_json_schema_node_kinds() -> None:
     doc: dict[str, Any] = {"types": {}}
     js = typegraph.json_schema
     assert js(doc, {"kind": "float", "minimum": 0.5, "exclusiveMaximum": 2}) == {
-        "$schema": DRAFT, "type": "number", "minimum": 0.5, "exclusiveMaximum": 2, "$defs": {}
+        "$schema": DRAFT,
+        "type": "number",
+        "minimum": 0.5,
+        "exclusiveMaximum": 2,
+        "$defs": {},
     }
     assert js(doc, {"kind": "string", "minLength": 1, "format": "date-time"})["format"] == (
         "date-time"
     )
-    s = js(doc, {"kind": "list", "items": {"kind": "boolean"}, "uniqueItems": True,
-                 "description": "flags", "default": []})
+    s = js(
+        doc,
+        {
+            "kind": "list",
+            "items": {"kind": "boolean"},
+            "uniqueItems": True,
+            "description": "flags",
+            "default": [],
+        },
+    )
     assert s["uniqueItems"] is True
     assert s["description"] == "flags"
     assert s["default"] == []
@@ -413,15 +484,19 @@ def test_either_is_one_of_and_union_is_any_of() -> None:
     def overlap(g: Graph) -> None:
         rt = WireRuntime("g")
         inp = t.struct({})
-        g.expose(Policy.public(),
-                 one=rt.handler(inp, t.either([t.integer(), t.float()]), name="one"),
-                 any=rt.handler(inp, t.union([t.integer(), t.float()]), name="any"))
+        g.expose(
+            Policy.public(),
+            one=rt.handler(inp, t.either([t.integer(), t.float()]), name="one"),
+            any=rt.handler(inp, t.union([t.integer(), t.float()]), name="any"),
+        )
 
     doc = overlap.document()
     for fn, one_ok in (("one", False), ("any", True)):
         _, out = typegraph.function_schemas(doc, fn)
-        for validator in (jsonschema_rs.validator_for(out, validate_formats=True),
-                          jsonschema.Draft202012Validator(out)):
+        for validator in (
+            jsonschema_rs.validator_for(out, validate_formats=True),
+            jsonschema.Draft202012Validator(out),
+        ):
             assert validator.is_valid(1) is one_ok  # 1 matches both variants
             assert validator.is_valid(1.5)  # only the float variant
             assert not validator.is_valid("1")
@@ -432,8 +507,12 @@ def test_optional_through_a_named_type_is_not_required() -> None:
 
     @typegraph.typegraph()
     def opt(g: Graph) -> None:
-        g.expose(Policy.public(), f=WireRuntime("g").handler(
-            t.struct({"a": maybe, "b": t.integer()}), t.boolean(), name="f"))
+        g.expose(
+            Policy.public(),
+            f=WireRuntime("g").handler(
+                t.struct({"a": maybe, "b": t.integer()}), t.boolean(), name="f"
+            ),
+        )
 
     doc = opt.document()
     assert doc["types"]["MaybeInt"] == {"kind": "optional", "item": {"kind": "integer"}}

@@ -24,8 +24,9 @@ def fn_with(inp: Any = None, out: Any = None) -> Callable[[Graph], None]:
     def define(g: Graph) -> None:
         g.expose(
             Policy.public(),
-            f=RT.handler(t.struct({}) if inp is None else inp,
-                         t.boolean() if out is None else out, name="f"),
+            f=RT.handler(
+                t.struct({}) if inp is None else inp, t.boolean() if out is None else out, name="f"
+            ),
         )
 
     return define
@@ -49,9 +50,10 @@ FIELD = ["functions", "f", "input", "fields", "a"]
 
 def test_example_message_from_the_brief() -> None:
     def define(g: Graph) -> None:
-        g.expose(Policy.public(),
-                 add=RT.handler(t.struct({"a": t.integer(min=5, max=2)}), t.integer(),
-                                name="add"))
+        g.expose(
+            Policy.public(),
+            add=RT.handler(t.struct({"a": t.integer(min=5, max=2)}), t.integer(), name="add"),
+        )
 
     with pytest.raises(TypegraphError) as info:
         build(define)
@@ -92,10 +94,12 @@ def test_bad_type_definitions(ty: Any, fragment: str) -> None:
 
 def test_errors_deep_in_the_tree_have_deep_paths() -> None:
     deep = t.struct({"b": t.list(t.either([t.integer(), t.string(pattern="(")]).optional())})
-    raises(field(deep), [*FIELD, "fields", "b", "items", "item", "variants", 1],
-           "invalid pattern")
-    raises(fn_with(out=t.list(t.integer(min=2, max=1))),
-           ["functions", "f", "output", "items"], "minimum 2 is greater than maximum 1")
+    raises(field(deep), [*FIELD, "fields", "b", "items", "item", "variants", 1], "invalid pattern")
+    raises(
+        fn_with(out=t.list(t.integer(min=2, max=1))),
+        ["functions", "f", "output", "items"],
+        "minimum 2 is greater than maximum 1",
+    )
 
 
 @pytest.mark.parametrize(
@@ -116,12 +120,18 @@ def test_default_must_match_its_type(ty: Any, fragment: str) -> None:
 
 
 def test_good_defaults_pass() -> None:
-    doc = build(field(t.struct({
-        "n": t.integer(min=0).default(0),
-        "o": t.integer().optional(default=None),
-        "s": t.string(format="date").default("2024-01-31"),
-        "e": t.enum(["x", "y"]).default("y"),
-    })))
+    doc = build(
+        field(
+            t.struct(
+                {
+                    "n": t.integer(min=0).default(0),
+                    "o": t.integer().optional(default=None),
+                    "s": t.string(format="date").default("2024-01-31"),
+                    "e": t.enum(["x", "y"]).default("y"),
+                }
+            )
+        )
+    )
     assert doc["types"]["FInputA"]["fields"]["e"] == {"kind": "ref", "name": "FInputAE"}
     assert doc["types"]["FInputAE"]["default"] == "y"
 
@@ -136,11 +146,16 @@ def test_default_on_a_named_type_through_refs() -> None:
 def test_duplicate_type_names() -> None:
     one = t.struct({"x": t.integer()}).rename("Thing")
     two = t.struct({"x": t.string()}).rename("Thing")
-    raises(fn_with(inp=t.struct({"a": one, "b": two})),
-           ["functions", "f", "input", "fields", "b"],
-           "two different types are named 'Thing' (the first at functions.f.input.fields.a)")
-    raises(fn_with(inp=t.struct({"a": t.integer().rename("N"), "b": t.float().rename("N")})),
-           ["functions", "f", "input", "fields", "b"], "two different types are named 'N'")
+    raises(
+        fn_with(inp=t.struct({"a": one, "b": two})),
+        ["functions", "f", "input", "fields", "b"],
+        "two different types are named 'Thing' (the first at functions.f.input.fields.a)",
+    )
+    raises(
+        fn_with(inp=t.struct({"a": t.integer().rename("N"), "b": t.float().rename("N")})),
+        ["functions", "f", "input", "fields", "b"],
+        "two different types are named 'N'",
+    )
 
 
 def test_function_defined_twice() -> None:
@@ -199,8 +214,9 @@ def test_two_policies_with_one_name() -> None:
     raises(define, ["functions", "h", "policies", 0], "two different policies are named 'p'")
 
     def builtin_clash(g: Graph) -> None:
-        g.expose(RT.policy("public"), Policy.public(),
-                 f=RT.handler(t.struct({}), t.boolean(), name="f"))
+        g.expose(
+            RT.policy("public"), Policy.public(), f=RT.handler(t.struct({}), t.boolean(), name="f")
+        )
 
     raises(builtin_clash, ["functions", "f", "policies", 1], "named 'public'")
 
@@ -208,32 +224,62 @@ def test_two_policies_with_one_name() -> None:
 @pytest.mark.parametrize(
     ("define", "path", "fragment"),
     [
-        (lambda g: g.expose(Policy.public(), **{"1f": RT.handler(t.struct({}), t.boolean(),
-                                                                 name="x")}),
-         ["functions", "1f"], "invalid function name '1f'"),
-        (lambda g: g.expose(Policy.public(), **{"a-b": RT.handler(t.struct({}), t.boolean(),
-                                                                  name="x")}),
-         ["functions", "a-b"], "invalid function name"),
-        (field(t.struct({"bad name": t.integer()})), [*FIELD, "fields", "bad name"],
-         "invalid field name 'bad name'"),
+        (
+            lambda g: g.expose(
+                Policy.public(), **{"1f": RT.handler(t.struct({}), t.boolean(), name="x")}
+            ),
+            ["functions", "1f"],
+            "invalid function name '1f'",
+        ),
+        (
+            lambda g: g.expose(
+                Policy.public(), **{"a-b": RT.handler(t.struct({}), t.boolean(), name="x")}
+            ),
+            ["functions", "a-b"],
+            "invalid function name",
+        ),
+        (
+            field(t.struct({"bad name": t.integer()})),
+            [*FIELD, "fields", "bad name"],
+            "invalid field name 'bad name'",
+        ),
         (field(t.integer().rename("9lives")), FIELD, "invalid type name '9lives'"),
         (field(t.integer().rename("a.b")), FIELD, "invalid type name 'a.b'"),
-        (lambda g: g.channel("orders..placed", t.struct({})), ["channels", "orders..placed"],
-         "invalid channel name"),
-        (lambda g: g.channel("-orders", t.struct({})), ["channels", "-orders"],
-         "invalid channel name"),
-        (lambda g: g.channel("orders placed", t.struct({})), ["channels", "orders placed"],
-         "invalid channel name"),
-        (lambda g: g.expose(RT.policy("no-dash"),
-                            f=RT.handler(t.struct({}), t.boolean(), name="f")),
-         ["functions", "f", "policies", 0], "invalid policy name 'no-dash'"),
-        (lambda g: g.expose(Policy.public(), f=WireRuntime("g", name="my rt").handler(
-            t.struct({}), t.boolean(), name="f")),
-         ["runtimes", "my rt"], "invalid runtime name"),
+        (
+            lambda g: g.channel("orders..placed", t.struct({})),
+            ["channels", "orders..placed"],
+            "invalid channel name",
+        ),
+        (
+            lambda g: g.channel("-orders", t.struct({})),
+            ["channels", "-orders"],
+            "invalid channel name",
+        ),
+        (
+            lambda g: g.channel("orders placed", t.struct({})),
+            ["channels", "orders placed"],
+            "invalid channel name",
+        ),
+        (
+            lambda g: g.expose(
+                RT.policy("no-dash"), f=RT.handler(t.struct({}), t.boolean(), name="f")
+            ),
+            ["functions", "f", "policies", 0],
+            "invalid policy name 'no-dash'",
+        ),
+        (
+            lambda g: g.expose(
+                Policy.public(),
+                f=WireRuntime("g", name="my rt").handler(t.struct({}), t.boolean(), name="f"),
+            ),
+            ["runtimes", "my rt"],
+            "invalid runtime name",
+        ),
     ],
 )
-def test_invalid_names(define: Callable[[Graph], None], path: list[str | int],
-                       fragment: str) -> None:
+def test_invalid_names(
+    define: Callable[[Graph], None], path: list[str | int], fragment: str
+) -> None:
     raises(define, path, fragment)
 
 
@@ -242,8 +288,7 @@ def test_valid_channel_names() -> None:
         for name in ("orders", "orders.placed", "a_b.c-d.2024", "_x.y-"):
             g.channel(name, t.struct({}))
 
-    assert list(build(define)["channels"]) == ["orders", "orders.placed", "a_b.c-d.2024",
-                                               "_x.y-"]
+    assert list(build(define)["channels"]) == ["orders", "orders.placed", "a_b.c-d.2024", "_x.y-"]
 
 
 def test_invalid_typegraph_name() -> None:
@@ -253,58 +298,90 @@ def test_invalid_typegraph_name() -> None:
 
 
 def test_func_input_must_be_a_struct() -> None:
-    raises(fn_with(inp=t.integer()), ["functions", "f", "input"],
-           "the input of a function must be a t.struct(...), got t.integer(...)")
+    raises(
+        fn_with(inp=t.integer()),
+        ["functions", "f", "input"],
+        "the input of a function must be a t.struct(...), got t.integer(...)",
+    )
     raises(fn_with(inp=t.list(t.struct({}))), ["functions", "f", "input"], "got t.list(...)")
     # through a ref to a named non-struct
-    raises(fn_with(inp=t.ref("Num"), out=t.integer().rename("Num")),
-           ["functions", "f", "input"], "'Num' is a integer")
+    raises(
+        fn_with(inp=t.ref("Num"), out=t.integer().rename("Num")),
+        ["functions", "f", "input"],
+        "'Num' is a integer",
+    )
 
 
 def test_bad_effect_and_runtime_settings() -> None:
     def bad_effect(g: Graph) -> None:
-        g.expose(Policy.public(), f=RT.handler(t.struct({}), t.boolean(), name="f",
-                                               effect="upsert"))  # type: ignore[arg-type]
+        g.expose(
+            Policy.public(), f=RT.handler(t.struct({}), t.boolean(), name="f", effect="upsert")
+        )  # type: ignore[arg-type]
 
     raises(bad_effect, ["functions", "f", "effect"], "unknown effect 'upsert'")
     cases: list[tuple[WireRuntime, list[str | int], str]] = [
-        (WireRuntime("g", name="r", instances="warm"),  # type: ignore[arg-type]
-         ["runtimes", "r", "instances"], "unknown instance policy 'warm'"),
-        (WireRuntime("g", name="r", instances="pooled", pool_size=0),
-         ["runtimes", "r", "instances", "size"], "pool_size must be a positive integer"),
-        (WireRuntime("g", name="r", deadline_ms=-5),
-         ["runtimes", "r", "limits", "deadline_ms"], "deadline_ms must be a positive integer"),
-        (WireRuntime("g", name="r", memory_bytes=0),
-         ["runtimes", "r", "limits", "memory_bytes"], "memory_bytes must be a positive"),
+        (
+            WireRuntime("g", name="r", instances="warm"),  # type: ignore[arg-type]
+            ["runtimes", "r", "instances"],
+            "unknown instance policy 'warm'",
+        ),
+        (
+            WireRuntime("g", name="r", instances="pooled", pool_size=0),
+            ["runtimes", "r", "instances", "size"],
+            "pool_size must be a positive integer",
+        ),
+        (
+            WireRuntime("g", name="r", deadline_ms=-5),
+            ["runtimes", "r", "limits", "deadline_ms"],
+            "deadline_ms must be a positive integer",
+        ),
+        (
+            WireRuntime("g", name="r", memory_bytes=0),
+            ["runtimes", "r", "limits", "memory_bytes"],
+            "memory_bytes must be a positive",
+        ),
         (WireRuntime("", name="r"), ["runtimes", "r", "component"], "component must be a path"),
-        (WireRuntime("g", name="r", channels=["nope"]),
-         ["runtimes", "r", "grants", "channels", 0], "unknown channel 'nope'"),
+        (
+            WireRuntime("g", name="r", channels=["nope"]),
+            ["runtimes", "r", "grants", "channels", 0],
+            "unknown channel 'nope'",
+        ),
     ]
     for rt, path, fragment in cases:
-        raises(lambda g, rt=rt: g.expose(  # type: ignore[misc]
-            Policy.public(), f=rt.handler(t.struct({}), t.boolean(), name="f")), path, fragment)
+        raises(
+            lambda g, rt=rt: g.expose(  # type: ignore[misc]
+                Policy.public(), f=rt.handler(t.struct({}), t.boolean(), name="f")
+            ),
+            path,
+            fragment,
+        )
 
 
 def test_two_runtimes_with_one_name() -> None:
     def define(g: Graph) -> None:
-        g.expose(Policy.public(),
-                 f=WireRuntime("a", name="r").handler(t.struct({}), t.boolean(), name="f"),
-                 h=WireRuntime("b", name="r").handler(t.struct({}), t.boolean(), name="h"))
+        g.expose(
+            Policy.public(),
+            f=WireRuntime("a", name="r").handler(t.struct({}), t.boolean(), name="f"),
+            h=WireRuntime("b", name="r").handler(t.struct({}), t.boolean(), name="h"),
+        )
 
     raises(define, ["runtimes", "r"], "two different runtimes are named 'r'")
 
     def same(g: Graph) -> None:  # equal settings under one name are one runtime
-        g.expose(Policy.public(),
-                 f=WireRuntime("a", name="r").handler(t.struct({}), t.boolean(), name="f"),
-                 h=WireRuntime("a", name="r").handler(t.struct({}), t.boolean(), name="h"))
+        g.expose(
+            Policy.public(),
+            f=WireRuntime("a", name="r").handler(t.struct({}), t.boolean(), name="f"),
+            h=WireRuntime("a", name="r").handler(t.struct({}), t.boolean(), name="h"),
+        )
 
     assert list(build(same)["runtimes"]) == ["r"]
 
 
 def test_materializer_data_must_be_json() -> None:
     def define(g: Graph) -> None:
-        g.expose(Policy.public(),
-                 f=t.func(t.struct({}), t.boolean(), RT.op("f", data={"x": {1, 2}})))
+        g.expose(
+            Policy.public(), f=t.func(t.struct({}), t.boolean(), RT.op("f", data={"x": {1, 2}}))
+        )
 
     raises(define, ["functions", "f", "materializer"], "materializer data must be JSON")
 
@@ -325,15 +402,23 @@ def test_channel_handlers() -> None:
 
 
 def test_bad_channel_kind() -> None:
-    raises(lambda g: g.channel("c", t.struct({}), kind="topic"),  # type: ignore[arg-type]
-           ["channels", "c", "kind"], "unknown channel kind 'topic'")
+    raises(
+        lambda g: g.channel("c", t.struct({}), kind="topic"),  # type: ignore[arg-type]
+        ["channels", "c", "kind"],
+        "unknown channel kind 'topic'",
+    )
 
 
 # --- validate_document on hand-made documents --------------------------------
 
+
 def good_doc() -> dict[str, Any]:
-    return build(fn_with(inp=t.struct({"a": t.integer(), "b": t.list(t.struct({"c": t.string()}))}),
-                         out=t.integer()))
+    return build(
+        fn_with(
+            inp=t.struct({"a": t.integer(), "b": t.list(t.struct({"c": t.string()}))}),
+            out=t.integer(),
+        )
+    )
 
 
 def broken(mutate: Callable[[dict[str, Any]], Any]) -> TypegraphError:
@@ -368,36 +453,86 @@ def test_validate_document_schema_errors() -> None:
 @pytest.mark.parametrize(
     ("mutate", "path", "fragment"),
     [
-        (lambda d: d["types"]["FInput"]["fields"]["b"]["items"].update(name="Nope"),
-         ["types", "FInput", "fields", "b", "items", "name"], "unknown type 'Nope'"),
-        (lambda d: d["functions"]["f"].update(input="Ghost"),
-         ["functions", "f", "input"], "unknown type 'Ghost'"),
-        (lambda d: d["functions"]["f"].update(input="FInputBItem")
-         or d["types"].update(FInputBItem={"kind": "integer"}),
-         ["functions", "f", "input"], "must be a struct"),
-        (lambda d: d["functions"]["f"].update(materializer="ghost"),
-         ["functions", "f", "materializer"], "unknown materializer 'ghost'"),
-        (lambda d: d["materializers"]["f"].update(runtime="ghost"),
-         ["materializers", "f", "runtime"], "unknown runtime 'ghost'"),
-        (lambda d: d["functions"]["f"].update(policies=["public", {"read": "ghost"}]),
-         ["functions", "f", "policies", 1, "read"], "unknown policy 'ghost'"),
-        (lambda d: d["functions"]["f"].update(exposed=False),
-         ["functions", "f", "policies"], "not exposed"),
-        (lambda d: d["policies"].update(mine={"kind": "custom", "materializer": "ghost"}),
-         ["policies", "mine", "materializer"], "unknown materializer 'ghost'"),
-        (lambda d: d["runtimes"]["guest"].update(grants={"channels": ["ghost"]}),
-         ["runtimes", "guest", "grants", "channels", 0], "unknown channel 'ghost'"),
-        (lambda d: d["channels"].update(c={"message": {"kind": "boolean"}, "durable": False,
-                                           "kind": "pubsub", "handlers": ["ghost"]}),
-         ["channels", "c", "handlers", 0], "unknown function 'ghost'"),
-        (lambda d: d["types"]["FInput"]["fields"]["a"].update(minimum=3, maximum=1),
-         ["types", "FInput", "fields", "a"], "minimum 3 is greater than maximum 1"),
-        (lambda d: d["types"]["FInputBItem"]["fields"]["c"].update(pattern="("),
-         ["types", "FInputBItem", "fields", "c"], "invalid pattern"),
-        (lambda d: d["types"]["FInputBItem"]["fields"]["c"].update(default=5),
-         ["types", "FInputBItem", "fields", "c"], "default 5 does not match"),
-        (lambda d: d["types"].update(E={"kind": "enum", "values": ["a", "a"]}),
-         ["types", "E", "values"], "non-unique"),
+        (
+            lambda d: d["types"]["FInput"]["fields"]["b"]["items"].update(name="Nope"),
+            ["types", "FInput", "fields", "b", "items", "name"],
+            "unknown type 'Nope'",
+        ),
+        (
+            lambda d: d["functions"]["f"].update(input="Ghost"),
+            ["functions", "f", "input"],
+            "unknown type 'Ghost'",
+        ),
+        (
+            lambda d: (
+                d["functions"]["f"].update(input="FInputBItem")
+                or d["types"].update(FInputBItem={"kind": "integer"})
+            ),
+            ["functions", "f", "input"],
+            "must be a struct",
+        ),
+        (
+            lambda d: d["functions"]["f"].update(materializer="ghost"),
+            ["functions", "f", "materializer"],
+            "unknown materializer 'ghost'",
+        ),
+        (
+            lambda d: d["materializers"]["f"].update(runtime="ghost"),
+            ["materializers", "f", "runtime"],
+            "unknown runtime 'ghost'",
+        ),
+        (
+            lambda d: d["functions"]["f"].update(policies=["public", {"read": "ghost"}]),
+            ["functions", "f", "policies", 1, "read"],
+            "unknown policy 'ghost'",
+        ),
+        (
+            lambda d: d["functions"]["f"].update(exposed=False),
+            ["functions", "f", "policies"],
+            "not exposed",
+        ),
+        (
+            lambda d: d["policies"].update(mine={"kind": "custom", "materializer": "ghost"}),
+            ["policies", "mine", "materializer"],
+            "unknown materializer 'ghost'",
+        ),
+        (
+            lambda d: d["runtimes"]["guest"].update(grants={"channels": ["ghost"]}),
+            ["runtimes", "guest", "grants", "channels", 0],
+            "unknown channel 'ghost'",
+        ),
+        (
+            lambda d: d["channels"].update(
+                c={
+                    "message": {"kind": "boolean"},
+                    "durable": False,
+                    "kind": "pubsub",
+                    "handlers": ["ghost"],
+                }
+            ),
+            ["channels", "c", "handlers", 0],
+            "unknown function 'ghost'",
+        ),
+        (
+            lambda d: d["types"]["FInput"]["fields"]["a"].update(minimum=3, maximum=1),
+            ["types", "FInput", "fields", "a"],
+            "minimum 3 is greater than maximum 1",
+        ),
+        (
+            lambda d: d["types"]["FInputBItem"]["fields"]["c"].update(pattern="("),
+            ["types", "FInputBItem", "fields", "c"],
+            "invalid pattern",
+        ),
+        (
+            lambda d: d["types"]["FInputBItem"]["fields"]["c"].update(default=5),
+            ["types", "FInputBItem", "fields", "c"],
+            "default 5 does not match",
+        ),
+        (
+            lambda d: d["types"].update(E={"kind": "enum", "values": ["a", "a"]}),
+            ["types", "E", "values"],
+            "non-unique",
+        ),
     ],
 )
 def test_validate_document_cross_references(

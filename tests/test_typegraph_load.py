@@ -11,7 +11,7 @@ import pytest
 import typegraph
 from typegraph import TypegraphError
 
-MATH = '''
+MATH = """
 from typegraph import Graph, Policy, WireRuntime, t, typegraph
 from shared_types import NUMBER  # a sibling module: the file's folder is importable
 
@@ -27,7 +27,7 @@ def math(g: Graph) -> None:
                              effect="create"),
     )
     g.channel("math.done", t.struct({"sum": t.integer()}), durable=True, kind="pubsub")
-'''
+"""
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -45,12 +45,17 @@ def test_load_the_documented_example(tmp_path: Path) -> None:
     assert doc["name"] == "math"
     assert doc["runtimes"]["guest"]["component"] == "guest"  # kept as written
     assert doc["functions"]["add"] == {
-        "input": "AddInput", "output": {"kind": "integer"}, "materializer": "add",
-        "effect": "read", "exposed": True, "policies": ["public"],
+        "input": "AddInput",
+        "output": {"kind": "integer"},
+        "materializer": "add",
+        "effect": "read",
+        "exposed": True,
+        "policies": ["public"],
     }
     assert doc["functions"]["record"]["input"] == "RecordInput"
     assert doc["channels"]["math.done"] == {
-        "message": {"kind": "ref", "name": "MathDoneMessage"}, "durable": True,
+        "message": {"kind": "ref", "name": "MathDoneMessage"},
+        "durable": True,
         "kind": "pubsub",
     }
     typegraph.validate_document(doc)
@@ -59,7 +64,10 @@ def test_load_the_documented_example(tmp_path: Path) -> None:
 
 
 def test_load_picks_by_name(tmp_path: Path) -> None:
-    path = write(tmp_path, "two.py", '''
+    path = write(
+        tmp_path,
+        "two.py",
+        """
         from typegraph import Graph, Policy, WireRuntime, t, typegraph
 
         def build(g: Graph) -> None:
@@ -68,7 +76,8 @@ def test_load_picks_by_name(tmp_path: Path) -> None:
 
         one = typegraph(name="one")(build)
         two = typegraph(name="two")(build)
-    ''')
+    """,
+    )
     with pytest.raises(TypegraphError, match="defines several typegraphs \\(one, two\\)"):
         typegraph.load(path)
     assert typegraph.load(path, name="two")["name"] == "two"
@@ -85,14 +94,18 @@ def test_load_errors(tmp_path: Path) -> None:
     txt = write(tmp_path, "graph.txt", "")
     with pytest.raises(TypegraphError, match=r"a typegraph file is a \.py file"):
         typegraph.load(txt)
-    bad = write(tmp_path, "bad.py", '''
+    bad = write(
+        tmp_path,
+        "bad.py",
+        """
         from typegraph import Graph, Policy, WireRuntime, t, typegraph
 
         @typegraph()
         def bad(g: Graph) -> None:
             g.expose(Policy.public(), f=WireRuntime("g").handler(
                 t.struct({"a": t.integer(min=5, max=2)}), t.boolean(), name="f"))
-    ''')
+    """,
+    )
     with pytest.raises(TypegraphError) as info:
         typegraph.load(bad)
     assert str(info.value) == "functions.f.input.fields.a: minimum 5 is greater than maximum 2"

@@ -53,8 +53,9 @@ PATTERNS: dict[str, tuple[SearchStrategy[str], list[str]]] = {
         ["123-456", "1234-567", "abc-defg", "123-45678", "x123-4567"],
     ),
     r"ab+c": (  # unanchored: searched anywhere in the string
-        st.tuples(st.text("xyz ", max_size=3), st.integers(1, 4), st.text("xyz ", max_size=3))
-        .map(lambda p: f"{p[0]}a{'b' * p[1]}c{p[2]}"),
+        st.tuples(st.text("xyz ", max_size=3), st.integers(1, 4), st.text("xyz ", max_size=3)).map(
+            lambda p: f"{p[0]}a{'b' * p[1]}c{p[2]}"
+        ),
         ["", "ac", "a-b-c", "ABC", "abx"],
     ),
 }
@@ -105,6 +106,7 @@ def classes(ty: Type) -> frozenset[str]:
 
 
 # --- type trees ------------------------------------------------------------------
+
 
 @st.composite
 def integer_types(draw: st.DrawFn) -> Integer:
@@ -166,7 +168,9 @@ def plenty(ty: Type) -> bool:
             or (ty.maximum is None and ty.exclusive_maximum is None)
         )
     return (
-        isinstance(ty, String) and ty.pattern is None and ty.format is None
+        isinstance(ty, String)
+        and ty.pattern is None
+        and ty.format is None
         and (ty.max_length is None or ty.max_length >= 3)
     )
 
@@ -259,15 +263,19 @@ def valid(ty: Type) -> SearchStrategy[Any]:
         if ty.format is not None:
             return FORMAT_VALUES[ty.format]
         low = ty.min_length or 0
-        return st.text(min_size=low, max_size=ty.max_length if ty.max_length is not None
-                       else low + 12)
+        return st.text(
+            min_size=low, max_size=ty.max_length if ty.max_length is not None else low + 12
+        )
     if isinstance(ty, Enum):
         return st.sampled_from(ty.values)
     if isinstance(ty, List):
         low = ty.min_items or 0
-        return st.lists(valid(ty.items), min_size=low,
-                        max_size=ty.max_items if ty.max_items is not None else low + 3,
-                        unique=ty.unique)
+        return st.lists(
+            valid(ty.items),
+            min_size=low,
+            max_size=ty.max_items if ty.max_items is not None else low + 3,
+            unique=ty.unique,
+        )
     if isinstance(ty, Optional):
         return st.none() | valid(ty.item)
     if isinstance(ty, Struct):
@@ -339,8 +347,9 @@ def mutations(ty: Type) -> SearchStrategy[Any] | None:
         n = max(ty.min_items or 0, 1)
         if bad_item is not None and (ty.max_items is None or ty.max_items >= n):
             opts.append(
-                st.tuples(st.lists(item, min_size=n, max_size=n), bad_item, st.integers(0, n - 1))
-                .map(lambda p: [*p[0][: p[2]], p[1], *p[0][p[2] + 1:]])
+                st.tuples(
+                    st.lists(item, min_size=n, max_size=n), bad_item, st.integers(0, n - 1)
+                ).map(lambda p: [*p[0][: p[2]], p[1], *p[0][p[2] + 1 :]])
             )
     elif isinstance(ty, Optional):
         return mutations(ty.item)
@@ -349,8 +358,9 @@ def mutations(ty: Type) -> SearchStrategy[Any] | None:
         required = [k for k, v in ty.fields if not isinstance(v, Optional)]
         if required:
             opts.append(
-                st.tuples(good, st.sampled_from(required))
-                .map(lambda p: {k: v for k, v in p[0].items() if k != p[1]})
+                st.tuples(good, st.sampled_from(required)).map(
+                    lambda p: {k: v for k, v in p[0].items() if k != p[1]}
+                )
             )
         if not ty.additional_properties:
             opts.append(good.map(lambda d: {**d, "zz_extra": 1}))
