@@ -36,7 +36,7 @@ class App(Handlers):
         result = ctx.gql("query($a: Int!) { add(a: $a, b: $a) }", {"a": inp["a"]})
         if result["errors"] or result["data"] is None:
             raise Exception(f"add failed: {result['errors']}")
-        return int(result["data"]["add"])  # type: ignore[call-overload]
+        return int(result["data"]["add"])
 
     def fail(self, inp: FailInput, ctx: Ctx) -> bool:
         raise Exception(inp["message"])
