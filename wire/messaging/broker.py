@@ -14,7 +14,7 @@ import asyncio
 import logging
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -171,29 +171,33 @@ class Broker(ABC):
 
     async def send(self, channel: ChannelSpec, message: Message) -> None:
         """Publish `message`; over a broker restart, keep trying for `send_timeout`."""
-        await self._retrying(f"send to {channel.name!r}", lambda: self._send(channel, message))
-
-    async def _retrying(self, what: str, op: Callable[[], Awaitable[None]]) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.send_timeout
+        deadline: float | None = None  # set on the first failure: the common case is cheap
         delay = 0.05
         while True:
             try:
-                await op()
+                await self._send(channel, message)
                 return
             except MessagingError:
                 raise
             except Exception as e:  # a lost connection: the client library reconnects
-                if loop.time() + delay > deadline:
+                now = asyncio.get_running_loop().time()
+                if deadline is None:
+                    deadline = now + self.send_timeout
+                if now + delay > deadline:
                     raise MessagingError(
-                        f"{what} failed for {self.send_timeout:.0f} s: {type(e).__name__}: {e}",
+                        f"send to {channel.name!r} failed for {self.send_timeout:.0f} s: "
+                        f"{type(e).__name__}: {e}",
                         where=self.name,
                     ) from e
                 log.warning(
-                    "%s: %s failed (%s: %s); retrying", self.name, what, type(e).__name__, e
+                    "%s: send to %r failed (%s: %s); retrying",
+                    self.name,
+                    channel.name,
+                    type(e).__name__,
+                    e,
                 )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     def reply_topic(self) -> str:
         return f"_wire.reply.{uuid.uuid4().hex}"
