@@ -21,6 +21,9 @@ from wire.messaging import (
     RequestTimeout,
     make_broker,
 )
+from wire.messaging.broker import REPLY_PREFIX
+from wire.messaging.memory import MemoryBroker
+from wire.messaging.redis import RedisBroker
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.parametrize("backend", list(BROKERS))]
 
@@ -159,6 +162,13 @@ async def test_request_gathers_the_expected_replies(broker: Broker, durable: boo
     ]
     for s in subs.values():
         await s.close()
+    # The request's private reply topic leaves nothing behind (one per request, ever).
+    reply_topic = replies[0].topic
+    assert reply_topic.startswith(REPLY_PREFIX)
+    if isinstance(broker, MemoryBroker):
+        assert reply_topic not in broker.fanout and reply_topic not in broker.groups
+    if isinstance(broker, RedisBroker):
+        assert not await broker.redis.exists(f"wire:{reply_topic}")
 
 
 async def test_request_without_a_responder_times_out(broker: Broker) -> None:

@@ -21,6 +21,7 @@ from typing import ClassVar
 from .message import ChannelSpec, Message, MessagingError, RequestTimeout
 
 log = logging.getLogger("wire.messaging")
+REPLY_PREFIX = "_wire.reply."  # a request's private reply topic: `_wire.reply.<uuid>`
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ class Broker(ABC):
             delay = min(delay * 2, 1.0)
 
     def reply_topic(self) -> str:
-        return f"_wire.reply.{uuid.uuid4().hex}"
+        return f"{REPLY_PREFIX}{uuid.uuid4().hex}"
 
     async def request(
         self, channel: ChannelSpec, message: Message, *, timeout: float, expected: int = 1

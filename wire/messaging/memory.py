@@ -78,7 +78,12 @@ class MemorySubscription(Subscription):
 
     async def _close(self) -> None:
         if self.group is None:
-            self.broker.fanout[self.channel.name].discard(self.source)
+            name = self.channel.name
+            subs = self.broker.fanout.get(name)
+            if subs is not None:
+                subs.discard(self.source)
+                if not subs:  # a request's reply topic is used once: keep no entry for it
+                    del self.broker.fanout[name]
 
 
 class MemoryBroker(Broker):
@@ -104,9 +109,11 @@ class MemoryBroker(Broker):
         pass
 
     async def _send(self, channel: ChannelSpec, message: Message) -> None:
+        name = channel.name
         if channel.kind == "queue" and channel.durable:
-            self.groups[channel.name].setdefault(channel.queue_group, _Group())
-        for group in [*self.groups[channel.name].values(), *self.fanout[channel.name]]:
+            self.groups[name].setdefault(channel.queue_group, _Group())
+        # .get: no entry for a topic no one listens on (each request has its reply topic)
+        for group in [*self.groups.get(name, {}).values(), *self.fanout.get(name, ())]:
             group.backlog.put_nowait((message, 1))
 
     async def subscribe(

@@ -12,6 +12,7 @@ group a subscription reads new entries (XREAD). An entry is the fields `data`,
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 from collections.abc import Callable
@@ -24,10 +25,11 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ResponseError
 
-from .broker import Broker, Capabilities, Delivery, Subscription, log
+from .broker import REPLY_PREFIX, Broker, Capabilities, Delivery, Subscription, log
 from .message import JSON, ChannelSpec, Message, MessagingError
 
 PREFIX = "wire:"
+REPLY_TTL_S = 300  # how long a reply stream outlives a requester that left without it
 BLOCK_MS = 200  # how long a reader blocks: also how long closing a subscription may take
 
 
@@ -85,6 +87,9 @@ class RedisSubscription(Subscription):
         if self.reader is not None:
             await self.reader
         self.release()
+        if self.group is None and self.channel.name.startswith(REPLY_PREFIX):
+            with contextlib.suppress(Exception):  # it also expires (REPLY_TTL_S)
+                await self.redis.delete(_key(self.channel.name))
 
 
 class RedisBroker(Broker):
@@ -159,7 +164,16 @@ class RedisBroker(Broker):
             fields["metadata"] = orjson.dumps(message.metadata)
         if message.reply_to:
             fields["reply-to"] = message.reply_to
-        await self.redis.xadd(_key(channel.name), fields, maxlen=self.maxlen, approximate=True)
+        key = _key(channel.name)
+        if channel.name.startswith(REPLY_PREFIX):
+            # A reply stream: its requester deletes it when done; if it is gone already
+            # (timed out), the stream expires instead of staying for good.
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.xadd(key, fields, maxlen=self.maxlen, approximate=True)
+                pipe.expire(key, REPLY_TTL_S)
+                await pipe.execute()
+            return
+        await self.redis.xadd(key, fields, maxlen=self.maxlen, approximate=True)
 
     async def subscribe(
         self, channel: ChannelSpec, group: str | None = None, *, prefetch: int = 16
