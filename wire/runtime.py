@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic
 
 from wasmtime.component import Linker
 
@@ -20,6 +20,7 @@ from .instances import (
     FreshInstances,
     GuestInstance,
     GuestStdio,
+    I,
     InstancePolicy,
     Limits,
     PooledInstances,
@@ -67,23 +68,50 @@ class RuntimeSpec:
 ComponentResolver = Callable[[Path], Path]
 
 
-def start_once(rt: Any) -> None:
-    """Start runtime `rt` (its `_start()` gives its instance policy) once, under its lock;
-    a failure is kept in `rt.failed` and raised again on every later start."""
-    with rt._lock:
-        if rt._policy is not None:
-            return
-        if rt.failed is not None:
-            raise rt.failed
-        try:
-            rt._policy = rt._start()
-        except WireError as e:
-            rt.failed = e
-            log.error("runtime %s failed to start: %s", rt.where, e)
-            raise
+class StartedRuntime(Generic[I]):
+    """What every runtime kind shares: started once (on first use or by `start()`), a
+    failed start kept and raised again, an instance policy and guest output to close."""
+
+    where: str
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.failed: WireError | None = None
+        self._lock = threading.Lock()
+        self._policy: InstancePolicy[I] | None = None
+        self._stdio: GuestStdio | None = None
+
+    def start(self) -> None:
+        """Load the component and make its instance policy, once. A failure marks this
+        runtime failed (every call then reports it) and is raised; it never takes the
+        host down."""
+        with self._lock:
+            if self._policy is not None:
+                return
+            if self.failed is not None:
+                raise self.failed
+            try:
+                self._policy = self._start()
+            except WireError as e:
+                self.failed = e
+                log.error("runtime %s failed to start: %s", self.where, e)
+                raise
+
+    def _start(self) -> InstancePolicy[I]:
+        raise NotImplementedError
+
+    @property
+    def policy(self) -> InstancePolicy[I] | None:
+        return self._policy
+
+    def close(self) -> None:
+        if self._policy is not None:
+            self._policy.close()
+        if self._stdio is not None:
+            self._stdio.close()
 
 
-class GuestRuntime:
+class GuestRuntime(StartedRuntime[GuestInstance]):
     """Runs ops of one component under one instance policy. Thread-safe; blocking calls."""
 
     def __init__(
@@ -99,6 +127,7 @@ class GuestRuntime:
         max_depth: int = 16,
         fast_path: bool | None = None,
     ) -> None:
+        super().__init__(f"{typegraph}/{spec.name}")
         self.spec = spec
         self.max_depth = max_depth
         self.fast_path = fast_path_enabled() if fast_path is None else fast_path
@@ -108,24 +137,11 @@ class GuestRuntime:
         self.ops = ops
         self.engine = engine
         self.hostcalls = hostcalls
-        self.where = f"{typegraph}/{spec.name}"
         self.logger = logging.getLogger(f"wire.guest.{typegraph}.{spec.name}")
         self._resolve = resolve_component or _resolve_component
-        self._lock = threading.Lock()
-        self._policy: InstancePolicy[GuestInstance] | None = None
         self.loaded: LoadedComponent | None = None
-        self.failed: WireError | None = None
-        self._stdio: GuestStdio | None = None
 
     # -- start-up ---------------------------------------------------------------
-
-    def start(self) -> None:
-        """Load (build, compile) the component and check that `init` succeeds.
-
-        A failure marks this runtime failed (every call then reports it) and is raised;
-        it never takes the host down.
-        """
-        start_once(self)
 
     def _start(self) -> InstancePolicy[GuestInstance]:
         path = self._resolve(self.base_dir / self.spec.component)
@@ -206,16 +222,6 @@ class GuestRuntime:
         finally:
             stack.pop()
             policy.release(inst)
-
-    @property
-    def policy(self) -> InstancePolicy[GuestInstance] | None:
-        return self._policy
-
-    def close(self) -> None:
-        if self._policy is not None:
-            self._policy.close()
-        if self._stdio is not None:
-            self._stdio.close()
 
 
 def _resolve_component(path: Path) -> Path:

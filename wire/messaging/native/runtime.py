@@ -4,7 +4,6 @@ links the world's imports natively and delivers each message to the guest's hand
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +26,7 @@ from ...instances import (
 )
 from ...paths import WIT_DIR
 from ...protocol import trap_error
-from ...runtime import start_once
+from ...runtime import StartedRuntime
 from ..broker import Delivery
 from ..message import Message
 from . import wasi, wasmcloud
@@ -123,7 +122,7 @@ class NativeInstance(SandboxedInstance):
             )
 
 
-class NativeRuntime:
+class NativeRuntime(StartedRuntime[NativeInstance]):
     """Runs one messaging-world component under one instance policy. Thread-safe."""
 
     call_path = None  # no wit-wire call path
@@ -138,6 +137,7 @@ class NativeRuntime:
         engine: Engine,
         resolve_component: ComponentResolver | None = None,
     ) -> None:
+        super().__init__(f"{typegraph}/{spec.name}")
         self.spec = spec
         self.world = world
         self.typegraph = typegraph
@@ -145,17 +145,8 @@ class NativeRuntime:
         # Not the host's engine itself: its component-model concurrency support makes
         # wasmtime trap on host functions with two borrows (see .engine).
         self.engine = sync_engine(engine)
-        self.where = f"{typegraph}/{spec.name}"
         self.logger = logging.getLogger(f"wire.guest.{typegraph}.{spec.name}")
         self._resolve = resolve_component
-        self._lock = threading.Lock()
-        self._policy: InstancePolicy[NativeInstance] | None = None
-        self._stdio: GuestStdio | None = None
-        self.failed: WireError | None = None
-
-    def start(self) -> None:
-        """Load the component and instantiate it once (a failure marks the runtime failed)."""
-        start_once(self)
 
     def _start(self) -> InstancePolicy[NativeInstance]:
         component = load_component(self.engine, self._component_path()).component
@@ -220,16 +211,6 @@ class NativeRuntime:
             "the messages of the channels it is bound to (g.on), it cannot be called",
             where=self.where,
         )
-
-    @property
-    def policy(self) -> InstancePolicy[NativeInstance] | None:
-        return self._policy
-
-    def close(self) -> None:
-        if self._policy is not None:
-            self._policy.close()
-        if self._stdio is not None:
-            self._stdio.close()
 
 
 def native_runtime(host: Any, function: str) -> NativeRuntime | None:
