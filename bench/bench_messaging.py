@@ -140,6 +140,7 @@ async def plain_nats(n: int, rounds: int) -> float:
 
 def main() -> None:
     sys.path.insert(0, str(REPO / "tests"))
+    import bench_call
     from guests import build_wat_guest
 
     import typegraph
@@ -157,32 +158,7 @@ def main() -> None:
         )
     except Exception as e:  # no NATS here: say so, keep the other figure
         print(f"NATS figure skipped: {type(e).__name__}: {e}")
-    wat = {
-        "format": "wire-typegraph/1",
-        "name": "bench_msg",
-        "types": {"Payload": {"kind": "struct", "fields": {}, "additionalProperties": True}},
-        "runtimes": {
-            "guest": {
-                "kind": "wire",
-                "component": str(build_wat_guest("echo")),
-                "instances": {"policy": "pooled", "size": CONCURRENCY},
-                "limits": {"deadline_ms": 10_000, "memory_bytes": 64 * 2**20},
-            }
-        },
-        "materializers": {"echo": {"runtime": "guest", "op": "echo", "title": "echo", "data": {}}},
-        "policies": {},
-        "functions": {
-            "echo": {
-                "input": "Payload",
-                "output": {"kind": "ref", "name": "Payload"},
-                "materializer": "echo",
-                "effect": "read",
-                "exposed": False,
-                "policies": [],
-            }
-        },
-        "channels": {},
-    }
+    wat = bench_call.document(build_wat_guest("echo"), "pooled", "bench_msg")
     doc = with_channel(wat, "bench.wat", "echo")
     embedded = asyncio.run(through_wire(doc, REPO, "memory://", N, ROUNDS))
     print(f"{'embedded broker, WAT echo handler':52} {embedded:10.0f} {'':>12} {'':>7}")
