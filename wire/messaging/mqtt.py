@@ -221,16 +221,19 @@ class MqttBroker(Broker):
                     with contextlib.suppress(Exception):
                         await client.__aexit__(None, None, None)
             raise
-        if reason == NO_MATCHING_SUBSCRIBERS and channel.durable:
-            # The broker dropped it. Mosquitto (2.0.x) does not restore shared
-            # subscriptions after a restart: until the group's members resubscribe, a
-            # durable channel has no one to keep its messages. Retried (Broker.send) until
-            # they are back, then a clear error: never a silent loss.
-            raise NoSubscribers(
-                f"the broker has no session subscribed to durable channel {channel.name!r} "
-                "(MQTT keeps a message only for sessions subscribed to its topic: start its "
-                "consumers first)"
-            )
+        if reason == NO_MATCHING_SUBSCRIBERS:
+            if channel.durable and channel.kind == "queue":
+                # The broker dropped it. Mosquitto (2.0.x) does not restore shared
+                # subscriptions after a restart: until the group's members resubscribe, a
+                # durable queue has no one to keep its messages. Retried (Broker.send)
+                # until they are back, then a clear error: never a silent loss.
+                raise NoSubscribers(
+                    f"the broker has no session subscribed to durable queue channel "
+                    f"{channel.name!r} (MQTT keeps a message only for sessions subscribed to "
+                    "its topic: start its consumers first)"
+                )
+            # Pub-sub: a message reaches those subscribed when it is sent, no one here.
+            log.debug("mqtt: no subscriber for %r: message dropped (pub-sub)", channel.name)
 
     async def subscribe(
         self, channel: ChannelSpec, group: str | None = None, *, prefetch: int = 16
