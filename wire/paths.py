@@ -6,7 +6,9 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-WIT_DIR = REPO_ROOT / "wit"
+# A checkout's wit/, else the copy an installed wire carries (setup.py puts it there).
+_BUNDLED_WIT = Path(__file__).resolve().parent / "_wit"
+WIT_DIR = REPO_ROOT / "wit" if (REPO_ROOT / "wit").is_dir() else _BUNDLED_WIT
 OPS_DIR = WIT_DIR / "ops"
 
 
