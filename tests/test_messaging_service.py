@@ -48,11 +48,11 @@ class Flow:
         return out
 
 
-async def start_flow(url: str, consume: bool = True) -> Flow:
+async def start_flow(url: str, consume: bool = True, **options: Any) -> Flow:
     p = fresh("f")
     rec = Recorder()
     host = flow_host(p, rec)
-    service = MessagingService(host, make_broker(url), drain_timeout=20)
+    service = MessagingService(host, make_broker(url), drain_timeout=20, **options)
     await service.start(consume=consume)
     return Flow(p, host, service, rec)
 
@@ -139,6 +139,28 @@ async def test_receive_complete_and_abandon(backend: str) -> None:
             await f.call("do_complete", {"id": again["id"]})
         with pytest.raises(WireError, match="no message is being handled"):
             await f.call("do_complete", {})
+    finally:
+        await f.service.stop()
+        f.host.close()
+
+
+@pytest.mark.parametrize("backend", ["memory", "nats", "redis"])
+async def test_a_received_message_left_unsettled_is_given_back_after_its_lease(
+    backend: str,
+) -> None:
+    f = await start_flow(require(backend), consume=False, receive_lease=0.3)
+    done = f"{f.p}.done"
+    try:
+        await f.service.send(done, {"n": 8})
+        got = (await f.call("do_receive", {"channel": done, "timeout_ms": 5000}))["message"]
+        assert got["attempt"] == 1
+        await asyncio.sleep(0.4)  # the guest never settles it
+        again = (await f.call("do_receive", {"channel": done, "timeout_ms": 5000}))["message"]
+        assert (again["payload"], again["attempt"]) == ({"n": 8}, 2)
+        assert list(f.service._received) == [again["id"]]  # the first is gone for good
+        with pytest.raises(WireError, match=r"given back after its 0\.3 s lease"):
+            await f.call("do_complete", {"id": got["id"]})
+        await f.call("do_complete", {"id": again["id"]})
     finally:
         await f.service.stop()
         f.host.close()

@@ -139,11 +139,15 @@ class MessagingService:
         *,
         drain_timeout: float = 30.0,
         receive_prefetch: int = 1,
+        receive_lease: float = 300.0,
     ) -> None:
         self.host = host
         self.broker = broker or make_broker()
         self.drain_timeout = drain_timeout
         self.receive_prefetch = receive_prefetch
+        # How long a message taken with `receive` waits for its complete / abandon before
+        # it is given back (a guest that never settles must not grow this process).
+        self.receive_lease = receive_lease
         self.channels = channels_of(host.document)
         self.bindings = bindings_of(host.document)
         self.grants: dict[str, frozenset[str]] = {
@@ -154,7 +158,8 @@ class MessagingService:
         self._subs: list[Subscription] = []
         self._workers: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
-        self._received: dict[str, tuple[str, Delivery]] = {}  # id -> (runtime, delivery)
+        # id -> (runtime, delivery, lease end), in the order received (so, of lease end)
+        self._received: dict[str, tuple[str, Delivery, float]] = {}
         self._receivers: dict[tuple[str, str], Subscription] = {}
         self._receivers_lock = asyncio.Lock()
         self.handled = 0  # messages a handler or responder finished (acked)
@@ -220,7 +225,7 @@ class MessagingService:
                 t.cancel()
             if pending:
                 log.warning("stopped with %d handlers still running (timeout)", len(pending))
-        for _, d in list(self._received.values()):
+        for _, d, _ in list(self._received.values()):
             await self._safe(d.nack())
         self._received.clear()
         for sub in [*self._subs, *self._receivers.values()]:
@@ -432,6 +437,7 @@ class MessagingService:
                 sub = await self.broker.subscribe(ch.spec, group, prefetch=self.receive_prefetch)
                 self._receivers[key] = sub
         loop = asyncio.get_running_loop()
+        await self._give_back_expired(loop.time())
         deadline = loop.time() + timeout
         while True:
             d = await sub.receive(max(0.0, deadline - loop.time()) or 0.001)
@@ -443,8 +449,34 @@ class MessagingService:
                 await self._dead_letter(Binding(channel, f"{runtime}.receive"), d, str(e))
                 continue
             rid = uuid.uuid4().hex
-            self._received[rid] = (runtime, d)
+            self._received[rid] = (runtime, d, loop.time() + self.receive_lease)
             return rid, d, payload
+
+    async def _give_back_expired(self, now: float) -> None:
+        """Nack the received messages whose lease ended unsettled (redelivered later)."""
+        for rid, (runtime, d, ends) in list(self._received.items()):
+            if ends > now:
+                break
+            if self._received.pop(rid, None) is None:
+                continue  # settled meanwhile, from a guest's thread
+            log.warning(
+                "runtime %s left a message of %s unsettled for %g s: given back",
+                runtime,
+                d.message.topic,
+                self.receive_lease,
+            )
+            await self._safe(d.nack())
+
+    def received(self, ctx: CallerContext, rid: str) -> Delivery:
+        """The message `rid` that runtime `ctx.runtime` received and has not settled."""
+        owner, d, _ = self._received.get(rid, ("", None, 0.0))
+        if d is None or owner != ctx.runtime:
+            raise MessagingError(
+                f"no received message {rid!r} for runtime {ctx.runtime!r} (already settled, "
+                f"or given back after its {self.receive_lease:g} s lease?)",
+                where=f"{ctx.typegraph}/{ctx.runtime}",
+            )
+        return d
 
     # -- hostcalls -----------------------------------------------------------------
 
@@ -491,13 +523,8 @@ class MessagingService:
                     where=f"{ctx.typegraph}/{ctx.runtime}",
                 )
             return d
-        owner, d = self._received.get(rid, ("", None))
-        if d is None or owner != ctx.runtime:
-            raise MessagingError(
-                f"no received message {rid!r} for runtime {ctx.runtime!r} (already settled?)",
-                where=f"{ctx.typegraph}/{ctx.runtime}",
-            )
-        del self._received[rid]
+        d = self.received(ctx, rid)
+        self._received.pop(rid, None)
         return d
 
 
@@ -531,12 +558,7 @@ def register_ops(reg: HostcallRegistry, svc: MessagingService) -> None:
 
     def reply(ctx: CallerContext, a: dict[str, Any]) -> None:
         rid = a.get("id")
-        if rid is not None:
-            owner, d = svc._received.get(rid, ("", None))
-            if d is None or owner != ctx.runtime:
-                raise MessagingError(f"no received message {rid!r}", where=ctx.runtime)
-        else:
-            d = svc.settle_target(ctx, None)
+        d = svc.received(ctx, rid) if rid is not None else svc.settle_target(ctx, None)
         message = Message.json("", a["payload"], a.get("metadata"))
         svc.run(svc.broker.reply(d.message, message))
 

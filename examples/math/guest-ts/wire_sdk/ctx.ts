@@ -93,7 +93,7 @@ export class Ctx {
   /**
    * Take the next message of a granted channel, waiting up to `timeout_ms` (default 0: only what is
    * there); null when none came. Settle it with `complete` or `abandon`; an unsettled message is
-   * given back when the host stops.
+   * given back after the host's receive lease (300 s unless configured) or when the host stops.
    */
   receive(channel: string, options: Omit<ReceiveArgs, "channel"> = {}): ReceiveResult {
     return this.hostcall("receive", { channel, ...options });
