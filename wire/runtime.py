@@ -138,7 +138,7 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
         self.engine = engine
         self.hostcalls = hostcalls
         self.logger = logging.getLogger(f"wire.guest.{typegraph}.{spec.name}")
-        self._resolve = resolve_component or _resolve_component
+        self._resolve = resolve_component or component_path
         self.loaded: LoadedComponent | None = None
 
     # -- start-up ---------------------------------------------------------------
@@ -224,13 +224,17 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
             policy.release(inst)
 
 
-def _resolve_component(path: Path) -> Path:
-    """A `.wasm` file is used as is; a guest source folder is built (cached by content hash)."""
+def component_path(path: Path, build: Callable[..., Path] | None = None) -> Path:
+    """A `.wasm` file is used as is; a guest source folder is built (cached by content
+    hash) by `build(path, progress=...)` (default: `wire.build.build_guest`, for the
+    wit-wire world)."""
     if path.is_dir():
-        from .build import build_guest  # the build tooling is only needed for source folders
+        if build is None:
+            from .build import build_guest  # the build tooling is only needed for folders
 
+            build = build_guest
         try:
-            return build_guest(path, progress=lambda msg: log.info("%s", msg))
+            return build(path, progress=lambda msg: log.info("%s", msg))
         except WireError:
             raise
         except Exception as e:

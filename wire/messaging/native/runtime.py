@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ from ...instances import (
 )
 from ...paths import WIT_DIR
 from ...protocol import trap_error
-from ...runtime import StartedRuntime
+from ...runtime import StartedRuntime, component_path
 from ..broker import Delivery
 from ..message import Message
 from . import wasi, wasmcloud
@@ -168,28 +169,15 @@ class NativeRuntime(StartedRuntime[NativeInstance]):
 
     def _component_path(self) -> Path:
         path = self.base_dir / self.spec.component
-        if path.is_dir():  # a Python guest folder, built for the world
-            from ...build.componentize import build_python_guest
-
-            try:
-                return build_python_guest(
-                    path,
-                    wit_dir=self.world.wit_dir,
-                    world=self.world.build_world,
-                    progress=lambda msg: log.info("%s", msg),
-                )
-            except WireError:
-                raise
-            except Exception as e:
-                raise ComponentLoadError(f"building the guest failed: {e}", where=str(path)) from e
-        if self._resolve is not None:
+        if self._resolve is not None and not path.is_dir():
             return self._resolve(path)
-        if not path.exists():
-            raise ComponentLoadError(
-                "component not found: give a built .wasm or a guest source folder",
-                where=str(path),
-            )
-        return path
+        from ...build.componentize import build_python_guest
+
+        # A source folder is a Python guest, built for the world (not for wit-wire).
+        world = self.world
+        return component_path(
+            path, partial(build_python_guest, wit_dir=world.wit_dir, world=world.build_world)
+        )
 
     def deliver(self, svc: MessagingService, function: str, d: Delivery) -> None:
         """Hand `d`'s message to the guest's handler (blocking: on a worker thread)."""
