@@ -163,13 +163,21 @@ class MessagingService:
         self._receivers: dict[tuple[str, str], Subscription] = {}
         self._receivers_lock = asyncio.Lock()
         self.handled = 0  # messages a handler or responder finished (acked)
-        # function -> channel -> whether the channel's message schema is the function's
-        # input schema (then a delivered payload needs no second check)
-        self._checked_by_channel: dict[str, dict[str, bool]] = {}
-        for b in self.bindings:
-            fn = host.functions.get(b.function)
-            same = fn is not None and fn.input.schema == self.channels[b.channel].validator.schema
-            self._checked_by_channel.setdefault(b.function, {})[b.channel] = same
+        # Per binding, once: a messaging-world component gets the raw message; a function
+        # whose input schema is its channel's message schema gets the message's own JSON
+        # (the payload was checked against that schema already).
+        # Keyed by (function, channel): cheaper to hash per message than a Binding.
+        self._native = {
+            (b.function, b.channel): rt
+            for b in self.bindings
+            if (rt := native_runtime(host, b.function)) is not None
+        }
+        self._checked_once = {
+            (b.function, b.channel)
+            for b in self.bindings
+            if (fn := host.functions.get(b.function)) is not None
+            and fn.input.schema == self.channels[b.channel].validator.schema
+        }
         register_ops(host.hostcalls, self)
 
     # -- lifecycle ---------------------------------------------------------------
@@ -260,12 +268,12 @@ class MessagingService:
         extra = {DELIVERY: d}
         log.debug("handling %s attempt %d with %s", b.channel, d.attempt, b.function)
         try:
-            native = native_runtime(self.host, b.function)
+            key = (b.function, b.channel)
+            native = self._native.get(key)
             if native is not None:  # a wasi:/wasmcloud:messaging component: the raw message
                 native.deliver(self, b.function, d)
                 return ("ok", None)
-            if self._checked_by_channel.get(b.function, {}).get(b.channel):
-                # The channel's type is the function's input: checked once, sent as it came.
+            if key in self._checked_once:
                 in_json = d.message.data.decode()
                 return ("ok", self.host.call_checked(b.function, in_json, extra=extra))
             return ("ok", self.host.call_sync(b.function, payload, extra=extra))
