@@ -264,9 +264,12 @@ class Graph:
                 "must carry a t.struct",
                 path,
             )
-        same = existing is not None and existing.materializer is func.materializer
-        if same and existing is not None and existing.input is ch.message:
-            return existing
+        if (
+            existing is not None
+            and existing.materializer is func.materializer
+            and existing.input is ch.message
+        ):
+            return existing  # bound to this channel's type already (another g.on)
         return dataclasses.replace(func, input=ch.message)
 
     def auth(self, *, basic: Sequence[str] = ()) -> None:
