@@ -72,10 +72,11 @@ class StartedRuntime(Generic[I]):
     """What every runtime kind shares: started once (on first use or by `start()`), a
     failed start kept and raised again, an instance policy and guest output to close."""
 
-    where: str
-
-    def __init__(self, where: str) -> None:
-        self.where = where
+    def __init__(self, spec: RuntimeSpec, typegraph: str) -> None:
+        self.spec = spec
+        self.typegraph = typegraph
+        self.where = f"{typegraph}/{spec.name}"
+        self.logger = logging.getLogger(f"wire.guest.{typegraph}.{spec.name}")  # its output
         self.failed: WireError | None = None
         self._lock = threading.Lock()
         self._policy: InstancePolicy[I] | None = None
@@ -99,6 +100,22 @@ class StartedRuntime(Generic[I]):
 
     def _start(self) -> InstancePolicy[I]:
         raise NotImplementedError
+
+    def _instances(self, factory: Callable[[], I]) -> InstancePolicy[I]:
+        """The instance policy of `spec.instances` over `factory`. One instance is made
+        now: load, link and init errors surface at start, not on the first call."""
+        spec = self.spec
+        if spec.instances not in ("fresh", "pooled"):
+            raise ComponentLoadError(
+                f"unknown instance policy '{spec.instances}' (use 'fresh' or 'pooled')",
+                where=self.where,
+            )
+        first = factory()
+        if spec.instances == "fresh":
+            return FreshInstances(factory)
+        pool = PooledInstances(factory, spec.pool_size)
+        pool.adopt(first)  # the checked instance becomes the first warm one
+        return pool
 
     @property
     def policy(self) -> InstancePolicy[I] | None:
@@ -127,17 +144,14 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
         max_depth: int = 16,
         fast_path: bool | None = None,
     ) -> None:
-        super().__init__(f"{typegraph}/{spec.name}")
-        self.spec = spec
+        super().__init__(spec, typegraph)
         self.max_depth = max_depth
         self.fast_path = fast_path_enabled() if fast_path is None else fast_path
         self.call_path: CallPath | None = None
-        self.typegraph = typegraph
         self.base_dir = base_dir
         self.ops = ops
         self.engine = engine
         self.hostcalls = hostcalls
-        self.logger = logging.getLogger(f"wire.guest.{typegraph}.{spec.name}")
         self._resolve = resolve_component or component_path
         self.loaded: LoadedComponent | None = None
 
@@ -163,19 +177,7 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
                 self.where,
             )
 
-        first = factory()  # init errors surface now, not on the first call
-        policy: InstancePolicy[GuestInstance]
-        if self.spec.instances == "pooled":
-            policy = PooledInstances(factory, self.spec.pool_size)
-            policy.adopt(first)  # the checked instance becomes the first warm one
-        elif self.spec.instances == "fresh":
-            policy = FreshInstances(factory)
-        else:
-            raise ComponentLoadError(
-                f"unknown instance policy '{self.spec.instances}' (use 'fresh' or 'pooled')",
-                where=self.where,
-            )
-        return policy
+        return self._instances(factory)
 
     def _linker(self, path: CallPath) -> Linker:
         linker = Linker(self.engine.wasm)

@@ -18,11 +18,9 @@ from ...engine import Engine
 from ...errors import ComponentLoadError, HandlerError, WireError
 from ...hostcalls import CallerContext
 from ...instances import (
-    FreshInstances,
     GuestStdio,
     InstancePolicy,
     Limits,
-    PooledInstances,
     SandboxedInstance,
 )
 from ...paths import WIT_DIR
@@ -138,15 +136,12 @@ class NativeRuntime(StartedRuntime[NativeInstance]):
         engine: Engine,
         resolve_component: ComponentResolver | None = None,
     ) -> None:
-        super().__init__(f"{typegraph}/{spec.name}")
-        self.spec = spec
+        super().__init__(spec, typegraph)
         self.world = world
-        self.typegraph = typegraph
         self.base_dir = base_dir
         # Not the host's engine itself: its component-model concurrency support makes
         # wasmtime trap on host functions with two borrows (see .engine).
         self.engine = sync_engine(engine)
-        self.logger = logging.getLogger(f"wire.guest.{typegraph}.{spec.name}")
         self._resolve = resolve_component
 
     def _start(self) -> InstancePolicy[NativeInstance]:
@@ -160,12 +155,7 @@ class NativeRuntime(StartedRuntime[NativeInstance]):
         def factory() -> NativeInstance:
             return NativeInstance(self.engine, component, linker, world, limits, stdio, where)
 
-        first = factory()  # link and export errors surface now
-        if self.spec.instances == "pooled":
-            pool = PooledInstances(factory, self.spec.pool_size)
-            pool.adopt(first)
-            return pool
-        return FreshInstances(factory)
+        return self._instances(factory)
 
     def _component_path(self) -> Path:
         path = self.base_dir / self.spec.component
