@@ -10,6 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import jsonschema_rs
+import orjson
+
+# A value quoted in an error message longer than this is described instead ("a string of
+# 600000 characters"): errors go to clients, logs and dead-letter metadata, and must never
+# carry a payload back out.
+QUOTE_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,30 @@ def _explain(err: Any) -> list[Violation]:
         if len(plausible) == 1:
             return [v for e in plausible[0] for v in _explain(e)]
     path = "/".join(str(p) for p in err.instance_path)
-    return [Violation(path, err.message)]
+    return [Violation(path, _unquoted(err.message, err.instance))]
+
+
+def _unquoted(message: str, instance: Any) -> str:
+    """`message` with a long quoted `instance` replaced by a short description of it."""
+    if len(message) <= QUOTE_MAX * 2:
+        return message
+    try:
+        quoted = orjson.dumps(instance).decode()
+    except TypeError:
+        return message
+    if len(quoted) <= QUOTE_MAX or quoted not in message:
+        return message
+    return message.replace(quoted, _shape(instance))
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters"
+    if isinstance(value, list):
+        return f"an array of {len(value)} items"
+    if isinstance(value, dict):
+        return f"an object with {len(value)} keys"
+    return f"a {type(value).__name__}"
 
 
 def describe(violations: list[Violation]) -> str:

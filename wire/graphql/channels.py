@@ -27,7 +27,7 @@ from graphql import (
 )
 
 from ..host import Host
-from ..messaging.message import InvalidPayload, MessagingError
+from ..messaging.errors import InvalidPayload, MessagingError
 from ..validation import as_details, describe
 from .names import check_name
 from .policies import Policies, Request

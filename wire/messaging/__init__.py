@@ -10,15 +10,15 @@ await service.stop()                               # drains the handlers in flig
 
 from .broker import Broker, Capabilities, Delivery, Subscription
 from .connect import ENV, broker_url, make_broker
-from .message import (
-    ChannelSpec,
+from .errors import (
+    ChannelFull,
     InvalidPayload,
-    Message,
     MessagingError,
+    PayloadTooLarge,
     PermissionDenied,
     RequestTimeout,
-    Unsupported,
 )
+from .message import ChannelSpec, Message
 from .service import Backoff, Binding, MessagingService
 from .stream import Received, Stream
 
@@ -28,18 +28,19 @@ __all__ = [
     "Binding",
     "Broker",
     "Capabilities",
+    "ChannelFull",
     "ChannelSpec",
     "Delivery",
     "InvalidPayload",
     "Message",
     "MessagingError",
     "MessagingService",
+    "PayloadTooLarge",
     "PermissionDenied",
     "Received",
     "RequestTimeout",
     "Stream",
     "Subscription",
-    "Unsupported",
     "broker_url",
     "make_broker",
 ]

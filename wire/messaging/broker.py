@@ -18,7 +18,8 @@ from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .message import ChannelSpec, Message, MessagingError, RequestTimeout
+from .errors import MessagingError, PayloadTooLarge, RequestTimeout
+from .message import ChannelSpec, Message
 
 log = logging.getLogger("wire.messaging")
 REPLY_PREFIX = "_wire.reply."  # a request's private reply topic: `_wire.reply.<uuid>`
@@ -54,6 +55,12 @@ class Delivery(ABC):
         if not self.settled:
             self.settled = True
             await self._nack(delay)
+
+    async def touch(self) -> None:
+        """Tell the broker this message is still being worked on, so it is not given to
+        another consumer meanwhile (NATS `in_progress`, Redis idle time); a no-op where the
+        broker waits for the ack however long it takes."""
+        return None
 
     @abstractmethod
     async def _ack(self) -> None: ...
@@ -124,13 +131,18 @@ class Subscription:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.give_back_queued()
+        await self._close()
+        await self.give_back_queued()  # what a reader that ends in _close put meanwhile
+
+    async def give_back_queued(self) -> None:
+        """Nack what waits here, not handed out (the broker delivers it again)."""
         while not self._queue.empty():
             d = self._queue.get_nowait()
             try:
                 await d.nack()
             except Exception as e:  # the broker redelivers unacked messages anyway
                 log.debug("nack on close failed: %s", e)
-        await self._close()
 
     async def _close(self) -> None:
         """Backend clean-up (unsubscribe, close a connection)."""
@@ -143,6 +155,10 @@ class Broker(ABC):
     capabilities: ClassVar[Capabilities]
     # Publishing retries over a broker restart or a cut connection for this long.
     send_timeout: float = 30.0
+    # How long the broker waits for a delivery's ack before it gives the message to another
+    # consumer (None: it waits as long as the connection lives); the service `touch`es the
+    # deliveries it works on well within it.
+    lease_s: float | None = None
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -170,8 +186,38 @@ class Broker(ABC):
         self, channel: ChannelSpec, group: str | None = None, *, prefetch: int = 16
     ) -> Subscription: ...
 
+    def max_message_bytes(self) -> int | None:
+        """The largest message (data and metadata) the broker carries, when it has a bound."""
+        return None
+
+    def message_bytes(self, message: Message) -> int:
+        """The size of `message` as the bound of `max_message_bytes` counts it."""
+        return len(message.data) + sum(len(k) + len(v) + 4 for k, v in message.metadata.items())
+
+    def check_size(self, channel: ChannelSpec, message: Message) -> None:
+        """Raise `PayloadTooLarge` for a message the broker would refuse (or drop the
+        connection over): refused here, before it travels."""
+        limit = self.max_message_bytes()
+        if limit is None:
+            return
+        size = self.message_bytes(message)
+        if size > limit:
+            raise PayloadTooLarge(
+                f"a message of {size} bytes (data and metadata) on {channel.name!r} exceeds "
+                f"what {self.name} carries ({limit} bytes): send less, or raise the server's "
+                "limit",
+                where=self.name,
+            )
+
+    async def keep(self, channel: ChannelSpec, group: str) -> None:
+        """From now on, keep what is sent on `channel` for consumer group `group`, even
+        before any consumer of it subscribes (a dead-letter channel, say). A no-op where
+        sending keeps a durable channel's messages by itself."""
+        return None
+
     async def send(self, channel: ChannelSpec, message: Message) -> None:
         """Publish `message`; over a broker restart, keep trying for `send_timeout`."""
+        self.check_size(channel, message)
         deadline: float | None = None  # set on the first failure: the common case is cheap
         delay = 0.05
         while True:

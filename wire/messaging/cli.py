@@ -15,7 +15,8 @@ import orjson
 
 from ..errors import WireError
 from .connect import ENV, make_broker
-from .message import ChannelSpec, Message, MessagingError
+from .errors import MessagingError
+from .message import ChannelSpec, Message
 
 log = logging.getLogger("wire.cli")
 
@@ -25,7 +26,7 @@ def _spec(ns: argparse.Namespace) -> tuple[ChannelSpec, Any]:
     if ns.typegraph:
         import typegraph
 
-        from .service import channels_of
+        from .bindings import channels_of
 
         try:
             doc = typegraph.load(Path(ns.typegraph))

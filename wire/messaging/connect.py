@@ -7,7 +7,7 @@ import os
 from urllib.parse import urlsplit
 
 from .broker import Broker
-from .message import MessagingError
+from .errors import MessagingError
 
 ENV = "WIRE_BROKER"
 DEFAULT = "memory://"

@@ -9,7 +9,7 @@ from typing import Literal
 
 import orjson
 
-from ..errors import WireError
+from .errors import InvalidPayload, MessagingError
 
 ChannelKind = Literal["pubsub", "queue"]
 JSON = "application/json"
@@ -19,30 +19,18 @@ ATTEMPTS = "wire-attempts"  # on a dead letter: how many times it was tried
 ERROR = "wire-error"  # on a dead letter: why; on a reply: the responder failed
 ORIGIN = "wire-channel"  # on a dead letter: the channel it came from
 HANDLER = "wire-handler"  # on a dead letter: the handler that gave up
+ERROR_MAX_BYTES = 1024  # a `wire-error` value is cut to this (it never carries the payload)
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 
 
-class MessagingError(WireError):
-    code = "messaging_error"
-
-
-class PermissionDenied(WireError):
-    code = "permission_denied"
-
-
-class InvalidPayload(WireError):
-    code = "invalid_payload"
-
-
-class Unsupported(WireError):
-    """The backend cannot do this, and emulating it would not be sound."""
-
-    code = "unsupported"
-
-
-class RequestTimeout(WireError):
-    code = "timeout"
+def cut(text: str, max_bytes: int = ERROR_MAX_BYTES) -> str:
+    """`text` cut to at most `max_bytes` of UTF-8 (with a marker saying so)."""
+    raw = text.encode()
+    if len(raw) <= max_bytes:
+        return text
+    kept = raw[: max_bytes - 40].decode(errors="ignore")
+    return f"{kept}... [cut: {len(raw)} bytes in all]"
 
 
 @dataclass(frozen=True)

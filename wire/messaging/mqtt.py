@@ -1,12 +1,20 @@
 """MQTT 5 (aiomqtt), QoS 1: a channel `a.b` is the topic `a/b`.
 
 A group is a shared subscription (`$share/<group>/<topic>`) held by a persistent session
-whose client id is `wire-<group>-<consumer>`; messages are acked (PUBACK) only after the
-handler succeeds (paho's manual acks), so a session that reconnects gets the unacked ones
-again. Give each process a stable `?consumer=` name to find its session after a crash.
-A group's session (and what it holds) outlives its process by `?session_expiry=` seconds
-(default a week, like NATS streams' max age): without a limit, every process that ever
-consumed would leave a session on the broker for good.
+whose client id is `wire-<group>-<consumer>.<n>`: the machine's consumer name (`?consumer=`,
+default the host name) and a member number this process holds (see members.py), so a
+restarted process resumes its own session, and what it holds, instead of leaving it behind.
+Messages are acked (PUBACK) only after the handler succeeds (paho's manual acks), so a
+session that reconnects gets the unacked ones again. A group's session (and what it holds)
+outlives its process by `?session_expiry=` seconds (default a week): without a limit, every
+consumer name that ever consumed would leave a session on the broker for good.
+`keep(channel, group)` (a dead-letter channel) makes the group's first session subscribe
+and leaves it, so the broker keeps the group's messages before any consumer runs.
+
+A broker drops QoS 1 messages it cannot queue for a session (Mosquitto:
+`max_queued_messages`, 1000 by default, counted per session): wire cannot see which, so it
+watches the broker's own count (`$SYS/broker/publish/messages/dropped`) and logs an error
+when it grows. Set the limit for the load you expect (examples/mosquitto.conf).
 Content type, metadata (user properties) and reply topic (response topic) are MQTT 5
 properties. A nack is retried in this process (MQTT has no negative ack).
 """
@@ -15,9 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
-import socket
 import uuid
 from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
@@ -29,8 +35,10 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from . import members
 from .broker import Broker, Capabilities, Delivery, Subscription, log
-from .message import JSON, ChannelSpec, Message, MessagingError
+from .errors import MessagingError
+from .message import JSON, ChannelSpec, Message
 
 SESSION_EXPIRY = 7 * 86400  # seconds a group's session outlives its process
 
@@ -45,6 +53,11 @@ def _channel(topic: str) -> str:
 
 NO_MATCHING_SUBSCRIBERS = 16  # MQTT 5 PUBACK reason code
 PUBACK_TIMEOUT = 10.0
+MAX_PACKET = 268_435_455  # MQTT's largest packet
+DROPPED = "$SYS/broker/publish/messages/dropped"  # Mosquitto's count of messages it dropped
+ADOPT_EVERY_S = 5.0  # how often a member looks for members of its group that are gone
+DRAIN_QUIET_S = 1.0  # a taken-over session is drained once it sent nothing this long
+DRAIN_LIMIT_S = 300.0  # ...and all it sent is acked, within this
 
 
 class NoSubscribers(Exception):
@@ -86,9 +99,19 @@ async def _publish(client: aiomqtt.Client, topic: str, data: bytes, props: Prope
     return fut.result()
 
 
+class _Session:
+    """One connection of a member session: the deliveries it brought are acked on it while
+    it lives (after a reconnect the session resends them instead)."""
+
+    def __init__(self, client: aiomqtt.Client) -> None:
+        self.client = client
+        self.live = True
+        self.outstanding = 0  # messages it brought that are not acked yet
+
+
 class _MqttDelivery(Delivery):
     def __init__(
-        self, sub: MqttSubscription, msg: aiomqtt.Message, client: aiomqtt.Client, attempt: int
+        self, sub: MqttSubscription, msg: aiomqtt.Message, session: _Session, attempt: int
     ) -> None:
         props = msg.properties
         metadata = dict(getattr(props, "UserProperty", None) or [])
@@ -105,20 +128,23 @@ class _MqttDelivery(Delivery):
             ),
             attempt,
         )
-        self.sub, self.msg, self.client = sub, msg, client
+        self.sub, self.msg, self.session = sub, msg, session
+        if attempt == 1:
+            session.outstanding += 1
 
     async def _ack(self) -> None:
-        if self.msg.qos and self.sub.client is self.client:  # else the session resends it
+        s = self.session
+        s.outstanding -= 1
+        if self.msg.qos and s.live:  # else the session resends it
             # aiomqtt has no manual-ack API: paho's, underneath, sends the PUBACK.
-            self.client._client.ack(self.msg.mid, self.msg.qos)
+            s.client._client.ack(self.msg.mid, self.msg.qos)
 
     async def _nack(self, delay: float) -> None:
-        again = _MqttDelivery(self.sub, self.msg, self.client, self.attempt + 1)
+        again = _MqttDelivery(self.sub, self.msg, self.session, self.attempt + 1)
         self.sub.requeue_later(again, delay)
 
 
 class MqttSubscription(Subscription):
-    client: aiomqtt.Client | None = None
     release: Callable[[], None] = staticmethod(lambda: None)
 
     async def _close(self) -> None:
@@ -143,7 +169,7 @@ class MqttBroker(Broker):
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 1883
         self.username, self.password = parts.username, parts.password
-        self.consumer = query.get("consumer") or f"{socket.gethostname()}-{os.getpid()}"
+        self.consumer = query.get("consumer") or members.default_consumer()
         expiry = query.get("session_expiry", str(SESSION_EXPIRY))
         if not expiry.isdigit() or not 0 < int(expiry) <= 0xFFFFFFFF:
             raise MessagingError(
@@ -153,7 +179,9 @@ class MqttBroker(Broker):
         self.session_expiry = int(expiry)
         self._publisher: aiomqtt.Client | None = None
         self._lock = asyncio.Lock()
-        self._members: dict[tuple[str, str], set[int]] = {}
+        self._watch: asyncio.Task[None] | None = None
+        self._kept: set[tuple[str, str]] = set()
+        self.dropped: int | None = None  # the broker's count of dropped messages, last seen
 
     def _client(self, identifier: str, *, persistent: bool) -> aiomqtt.Client:
         connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
@@ -181,6 +209,35 @@ class MqttBroker(Broker):
             raise MessagingError(
                 f"cannot connect to MQTT at {self.host}:{self.port}: {e}", where=self.name
             ) from e
+        self._watch = asyncio.create_task(self._watch_drops())
+
+    async def _watch_drops(self) -> None:
+        """Log an error each time the broker reports that it dropped messages (a session
+        queue was full): durable channels are at-least-once only within its limits."""
+        while True:
+            try:
+                async with self._client(f"wire-sys-{uuid.uuid4().hex[:12]}", persistent=False) as c:
+                    c._client.manual_ack_set(False)
+                    await c.subscribe(DROPPED, qos=0)
+                    async for msg in c.messages:
+                        self._saw_dropped(int(float(bytes(msg.payload or b"0").decode())))
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # the broker restarts: watch it again
+                log.debug("mqtt: watching %s: %s", DROPPED, e)
+                await asyncio.sleep(1.0)
+
+    def _saw_dropped(self, count: int) -> None:
+        if self.dropped is not None and count > self.dropped:
+            log.error(
+                "mqtt: the broker at %s:%d dropped %d message(s) it could not queue for a "
+                "session (Mosquitto's max_queued_messages / max_queued_bytes): raise its "
+                "limit, or add consumers",
+                self.host,
+                self.port,
+                count - self.dropped,
+            )
+        self.dropped = count
 
     async def _connect_publisher(self) -> aiomqtt.Client:
         async with self._lock:
@@ -199,10 +256,40 @@ class MqttBroker(Broker):
         return bool(client._client.is_connected())
 
     async def close(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            await asyncio.gather(self._watch, return_exceptions=True)
+            self._watch = None
         if self._publisher is not None:
             with contextlib.suppress(Exception):
                 await self._publisher.__aexit__(None, None, None)
             self._publisher = None
+
+    def max_message_bytes(self) -> int:
+        return MAX_PACKET
+
+    def _group_topic(self, channel: ChannelSpec, group: str) -> str:
+        return f"$share/{group.replace('.', '_')}/{_topic(channel.name)}"
+
+    async def keep(self, channel: ChannelSpec, group: str) -> None:
+        """Subscribe the group's first member session (unless a live process holds it:
+        then its group is consumed) and leave it: the broker keeps the group's messages."""
+        if not channel.durable or (channel.name, group) in self._kept:
+            return
+        member = members.take(self.url_key, f"{channel.name}|{group}", self.consumer)
+        try:
+            if member.n != 1:
+                return  # member 1 is live here: the group has a consumer
+            ident = f"wire-{group}-{member.name}"
+            async with self._client(ident, persistent=True) as client:
+                await client.subscribe(self._group_topic(channel, group), qos=1)
+        finally:
+            member.release()
+        self._kept.add((channel.name, group))
+
+    @property
+    def url_key(self) -> str:
+        return f"mqtt://{self.host}:{self.port}"
 
     async def _send(self, channel: ChannelSpec, message: Message) -> None:
         client = await self._connect_publisher()
@@ -246,19 +333,20 @@ class MqttBroker(Broker):
                 False,
             )
         else:
-            # This process's n-th live member of the group: stable across restarts.
-            taken = self._members.setdefault((channel.name, group), set())
-            n = min(set(range(1, len(taken) + 2)) - taken)
-            taken.add(n)
-            sub.release = lambda: taken.discard(n)
-            ident = f"wire-{group}-{self.consumer}.{n}"
-            topic, persistent = (
-                f"$share/{group.replace('.', '_')}/{_topic(channel.name)}",
-                channel.durable,
-            )
+            # This machine's lowest free member of the group: stable across restarts.
+            member = members.take(self.url_key, f"{channel.name}|{group}", self.consumer)
+            sub.release = member.release
+            ident = f"wire-{group}-{member.name}"
+            topic, persistent = self._group_topic(channel, group), channel.durable
+            if persistent:
+                sub.spawn(self._adopt_orphans(sub, f"{channel.name}|{group}", group, topic))
         subscribed = asyncio.get_running_loop().create_future()
         sub.spawn(self._run(sub, ident, topic, persistent, subscribed))
-        await subscribed
+        try:
+            await subscribed
+        except BaseException:
+            sub.release()
+            raise
         return sub
 
     async def _run(
@@ -271,14 +359,14 @@ class MqttBroker(Broker):
     ) -> None:
         while not sub.closed:  # see NatsBroker._pull: a swallowed cancel must not loop on
             client = self._client(ident, persistent=persistent)
+            session = _Session(client)
             try:
                 async with client:
-                    sub.client = client
                     await client.subscribe(topic, qos=1)
                     if not subscribed.done():
                         subscribed.set_result(None)
                     async for msg in client.messages:
-                        await sub.put(_MqttDelivery(sub, msg, client, 1))
+                        await sub.put(_MqttDelivery(sub, msg, session, 1))
             except asyncio.CancelledError:
                 raise
             except Exception as e:  # MqttError, or OSError while the broker is down
@@ -288,5 +376,63 @@ class MqttBroker(Broker):
                     )
                     return
                 log.warning("mqtt: %s lost its connection (%s); reconnecting", ident, e)
-                sub.client = None
                 await asyncio.sleep(0.5)
+            finally:
+                session.live = False
+
+    async def _adopt_orphans(self, sub: MqttSubscription, key: str, group: str, topic: str) -> None:
+        """Take over the sessions of this machine's members of `group` that are gone (their
+        process died and did not come back): the broker gives a shared subscription's
+        messages to offline sessions too, so without this they would wait there for good."""
+        while not sub.closed:
+            await asyncio.sleep(ADOPT_EVERY_S)
+            for member in members.orphans(self.url_key, key, self.consumer):
+                try:
+                    if await self._drain(sub, f"wire-{group}-{member.name}", topic):
+                        member.forget()
+                except asyncio.CancelledError:
+                    raise
+                except Exception as e:  # tried again next round
+                    log.warning("mqtt: taking over %s: %s", member.name, e)
+                finally:
+                    member.release()
+
+    async def _drain(self, sub: MqttSubscription, ident: str, topic: str) -> bool:
+        """Resume session `ident`, unsubscribe it (no new messages go to it), hand what it
+        holds to `sub`, and end it once all of that is acked. False if that took too long
+        (the session is kept, and taken over again later)."""
+        loop = asyncio.get_running_loop()
+        client = self._client(ident, persistent=True)
+        session = _Session(client)
+        taken = 0
+        async with client:
+            await client.unsubscribe(topic)
+            messages = aiter(client.messages)
+            quiet_since, give_up = loop.time(), loop.time() + DRAIN_LIMIT_S
+            while loop.time() < give_up:
+                try:
+                    async with asyncio.timeout(0.25):
+                        msg = await anext(messages)
+                except TimeoutError:
+                    if session.outstanding == 0 and loop.time() - quiet_since >= DRAIN_QUIET_S:
+                        break
+                    continue
+                await sub.put(_MqttDelivery(sub, msg, session, 1))
+                taken += 1
+                quiet_since = loop.time()
+            else:
+                session.live = False
+                return False
+            # End the session: the broker forgets it (and it stops holding a share).
+            end = Properties(PacketTypes.DISCONNECT)  # type: ignore[no-untyped-call]
+            end.SessionExpiryInterval = 0
+            client._client.disconnect(properties=end)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(client._disconnected), 5)
+            session.live = False
+        log.warning(
+            "mqtt: took over %s, a member that is gone: %d message(s) it held were handled here",
+            ident,
+            taken,
+        )
+        return True

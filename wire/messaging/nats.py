@@ -1,10 +1,19 @@
 """NATS (nats-py): core NATS for plain channels, JetStream for durable ones.
 
-A durable channel is a JetStream stream (file storage) named after it; a group on it is a
-durable pull consumer with explicit acks, so its backlog survives restarts and `nak(delay)`
-redelivers with JetStream's own delivery count. Without a group, and on plain channels,
+A durable channel is a JetStream stream (file storage, interest retention) named after it:
+a message is kept until every consumer group of the channel has acked it, however long
+that takes; nothing unread is aged out. A group on it is a durable pull consumer with
+explicit acks, so its backlog survives restarts and `nak(delay)` redelivers with
+JetStream's own delivery count; a durable queue channel's group is created when it is
+first sent to, so nothing sent before a consumer starts is dropped. Deliveries being worked
+on are kept with `in_progress` within `ack_wait`. Without a group, and on plain channels,
 subscriptions are core NATS (queue groups for competing consumers); core messages are not
 kept, so a nack there is retried in this process.
+
+Connections come back: nats-py reconnects a broken one; one the server closes for good
+(a protocol error, an authorization change) is replaced by a new connection, and every
+subscription resumes on it. A message over the server's `max_payload` (data and headers)
+is refused at send (`payload_too_large`) instead of costing the connection.
 """
 
 from __future__ import annotations
@@ -18,14 +27,25 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription as NatsCoreSub
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.api import (
+    AckPolicy,
+    ConsumerConfig,
+    DeliverPolicy,
+    RetentionPolicy,
+    StorageType,
+    StreamConfig,
+)
 from nats.js.errors import BadRequestError
 
 from .broker import Broker, Capabilities, Delivery, Subscription, log
-from .message import JSON, ChannelSpec, Message, MessagingError
+from .errors import MessagingError
+from .message import JSON, ChannelSpec, Message
 
 REPLY_HEADER = "wire-reply-to"  # JetStream publishes carry no reply subject
+CONTENT_TYPE = "Content-Type"
+REOPEN_WAIT_S = 0.5  # between attempts to replace a connection the server closed
 
 
 def _safe(name: str) -> str:
@@ -34,10 +54,24 @@ def _safe(name: str) -> str:
 
 def _message(msg: Msg) -> Message:
     headers = dict(msg.headers or {})
-    content_type = headers.pop("Content-Type", JSON)
+    content_type = headers.pop(CONTENT_TYPE, JSON)
     reply_to = msg.reply if msg.reply and not msg.reply.startswith("$JS.") else None
     reply_to = headers.pop(REPLY_HEADER, None) or reply_to
     return Message(msg.subject, msg.data, content_type, headers, reply_to)
+
+
+def _headers(channel: ChannelSpec, message: Message) -> dict[str, str]:
+    headers = {**message.metadata, CONTENT_TYPE: message.content_type}
+    if channel.durable and message.reply_to:
+        headers[REPLY_HEADER] = message.reply_to
+    for k, v in headers.items():
+        if not k or any(c in k for c in ":\r\n ") or "\r" in v or "\n" in v:
+            raise MessagingError(
+                f"metadata {k!r} cannot travel as a NATS header: keys are tokens without "
+                "':' or spaces, values one line",
+                where="nats",
+            )
+    return headers
 
 
 class _CoreDelivery(Delivery):
@@ -57,6 +91,9 @@ class _JetStreamDelivery(Delivery):
         super().__init__(_message(msg), msg.metadata.num_delivered)
         self.msg = msg
 
+    async def touch(self) -> None:
+        await self.msg.in_progress()
+
     async def _ack(self) -> None:
         await self.msg.ack()
 
@@ -65,22 +102,41 @@ class _JetStreamDelivery(Delivery):
 
 
 class NatsSubscription(Subscription):
+    def __init__(self, broker: NatsBroker, channel: ChannelSpec, group: str | None, prefetch: int):
+        super().__init__(channel, group, prefetch)
+        self.broker = broker
+        self.core: NatsCoreSub | None = None  # a core subscription (re-made on a new connection)
+        self.pull: Any = None  # a JetStream pull subscription (re-made on a new connection)
+        # Its reader is not cancelled: it ends after the fetch in flight (at most a second),
+        # giving back what that brought, so no pull request outlives the subscription (the
+        # server would deliver into it, and those messages would wait for `ack_wait`).
+        self.reader: asyncio.Task[None] | None = None
+
+    async def on_message(self, msg: Msg) -> None:
+        if (msg.headers or {}).get("Status") == "503":
+            return  # the server's "no responders" notice on a reply subject
+        await self.put(_CoreDelivery(self, _message(msg)))
+
     async def _close(self) -> None:
-        sub = getattr(self, "nats_sub", None)
-        if sub is not None:
-            with contextlib.suppress(Exception):
-                await sub.unsubscribe()
+        if self.reader is not None:
+            await asyncio.gather(self.reader, return_exceptions=True)
+        self.broker.core_subs.discard(self)
+        for nats_sub in (self.core, self.pull):
+            if nats_sub is not None:
+                with contextlib.suppress(Exception):
+                    await nats_sub.unsubscribe()
 
 
 class NatsBroker(Broker):
     scheme = "nats"
     capabilities = Capabilities(
-        durable="JetStream stream per channel, durable pull consumer per group",
+        durable="JetStream stream per channel (interest retention), durable pull consumer "
+        "per group",
         fanout="yes",
         queue="yes (queue groups; JetStream consumers)",
         request_reply="native reply subjects",
         redelivery="JetStream nak(delay), its delivery count; core: in-process",
-        reconnect="nats-py reconnects; pull consumers resume",
+        reconnect="nats-py reconnects; a connection the server closed is replaced",
     )
 
     def __init__(self, url: str) -> None:
@@ -90,9 +146,16 @@ class NatsBroker(Broker):
         self.server = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
         # How long JetStream waits for an ack before it redelivers (a host killed mid-handling).
         self.ack_wait = float(query.get("ack_wait", 30))
+        self.lease_s = self.ack_wait
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None
+        self._generation = 0  # bumped when a closed connection is replaced
+        self._closing = False
+        self._reopening: asyncio.Task[None] | None = None
         self._streams: set[str] = set()
+        self._consumers: set[tuple[str, str]] = set()
+        self.core_subs: set[NatsSubscription] = set()
+        self.reopened = 0  # connections replaced after the server closed one
 
     @property
     def nc(self) -> Client:
@@ -107,10 +170,19 @@ class NatsBroker(Broker):
         return self._js
 
     async def connect(self) -> None:
+        self._closing = False
+        try:
+            self._nc = await self._open()
+        except Exception as e:
+            raise MessagingError(
+                f"cannot connect to NATS at {self.server}: {e}", where=self.name
+            ) from e
+        self._js = self._nc.jetstream()
+
+    async def _open(self) -> Client:
         async def disconnected() -> None:
-            if self._nc is None or self._nc.is_draining:
-                return  # our own close
-            log.warning("nats: disconnected from %s; reconnecting", self.server)
+            if not self._closing:
+                log.warning("nats: disconnected from %s; reconnecting", self.server)
 
         async def reconnected() -> None:
             log.info("nats: reconnected to %s", self.server)
@@ -118,94 +190,187 @@ class NatsBroker(Broker):
         async def error(e: Exception) -> None:
             log.debug("nats: %s", e)
 
-        try:
-            self._nc = await nats.connect(
+        nc: Client | None = None
+
+        async def closed() -> None:
+            if self._closing or nc is not self._nc:
+                return  # our own close, or a connection already replaced
+            log.warning(
+                "nats: the connection to %s was closed (%s); opening a new one",
                 self.server,
-                max_reconnect_attempts=-1,
-                reconnect_time_wait=0.25,
-                connect_timeout=5,
-                disconnected_cb=disconnected,
-                reconnected_cb=reconnected,
-                error_cb=error,
+                nc.last_error if nc is not None else "?",
             )
-        except Exception as e:
-            raise MessagingError(
-                f"cannot connect to NATS at {self.server}: {e}", where=self.name
-            ) from e
-        self._js = self.nc.jetstream()
+            if self._reopening is None or self._reopening.done():
+                self._reopening = asyncio.create_task(self._reopen())
+
+        nc = await nats.connect(
+            self.server,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.25,
+            connect_timeout=5,
+            disconnected_cb=disconnected,
+            reconnected_cb=reconnected,
+            error_cb=error,
+            closed_cb=closed,
+        )
+        return nc
+
+    async def _reopen(self) -> None:
+        """Replace a connection the server closed; resume the core subscriptions on it
+        (pull consumers see the new generation and resume by themselves)."""
+        while not self._closing:
+            try:
+                nc = await self._open()
+            except Exception as e:
+                log.warning("nats: reconnecting to %s: %s", self.server, e)
+                await asyncio.sleep(REOPEN_WAIT_S)
+                continue
+            if self._closing:
+                await nc.close()
+                return
+            self._nc, self._js = nc, nc.jetstream()
+            self._generation += 1
+            self.reopened += 1
+            for sub in list(self.core_subs):
+                await self._subscribe_core(sub)
+            log.info("nats: a new connection to %s serves every subscription", self.server)
+            return
 
     async def connected(self) -> bool:
         return self._nc is not None and bool(self._nc.is_connected)
 
     async def close(self) -> None:
+        self._closing = True
+        if self._reopening is not None:
+            self._reopening.cancel()
+            await asyncio.gather(self._reopening, return_exceptions=True)
         nc, self._nc = self._nc, None
         if nc is not None:
             with contextlib.suppress(Exception):
                 await nc.drain()
 
+    # -- sizes ------------------------------------------------------------------
+
+    def max_message_bytes(self) -> int | None:
+        nc = self._nc
+        return int(nc.max_payload) if nc is not None and nc.max_payload else None
+
+    def message_bytes(self, message: Message) -> int:
+        # The server counts the header block (`NATS/1.0\r\n`, `k: v\r\n` each, `\r\n`).
+        headers = {**message.metadata, CONTENT_TYPE: message.content_type}
+        if message.reply_to:
+            headers[REPLY_HEADER] = message.reply_to
+        block = 12 + sum(len(k.encode()) + len(v.encode()) + 4 for k, v in headers.items())
+        return len(message.data) + block
+
+    # -- JetStream ----------------------------------------------------------------
+
     async def _stream(self, channel: ChannelSpec) -> str:
         name = "WIRE_" + _safe(channel.name)
         if name not in self._streams:
             config = StreamConfig(
-                name=name, subjects=[channel.name], storage=StorageType.FILE, max_age=7 * 86400
+                name=name,
+                subjects=[channel.name],
+                storage=StorageType.FILE,
+                retention=RetentionPolicy.INTEREST,
             )
             try:
                 await self.js.add_stream(config)
-            except BadRequestError as e:  # exists with other limits: use it as it is
+            except BadRequestError as e:  # exists with other settings: use it as it is
                 log.debug("stream %s: %s", name, e)
+                await self._warn_if_lossy(name)
             self._streams.add(name)
         return name
 
+    async def _warn_if_lossy(self, name: str) -> None:
+        try:
+            info = await self.js.stream_info(name)
+        except Exception as e:
+            log.debug("stream %s: %s", name, e)
+            return
+        cfg = info.config
+        if cfg.max_age or (cfg.max_msgs or -1) > 0 or (cfg.max_bytes or -1) > 0:
+            log.warning(
+                "nats: stream %s exists with limits (max_age %s s, max_msgs %s, max_bytes %s) "
+                "that delete messages whether read or not; delete it to let wire make it "
+                "without them",
+                name,
+                cfg.max_age,
+                cfg.max_msgs,
+                cfg.max_bytes,
+            )
+
+    def _consumer_config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self.ack_wait,
+            max_deliver=-1,  # wire counts attempts and dead-letters itself
+            deliver_policy=DeliverPolicy.ALL,
+            max_ack_pending=-1,
+        )
+
+    async def keep(self, channel: ChannelSpec, group: str) -> None:
+        if not channel.durable:
+            return
+        key = (channel.name, group)
+        if key in self._consumers:
+            return
+        stream = await self._stream(channel)
+        config = self._consumer_config()
+        config.durable_name = _safe(group)
+        try:
+            await self.js.add_consumer(stream, config)
+        except BadRequestError as e:  # exists (made by another process): it keeps already
+            log.debug("consumer %s on %s: %s", group, stream, e)
+        self._consumers.add(key)
+
     async def _send(self, channel: ChannelSpec, message: Message) -> None:
-        headers = {**message.metadata, "Content-Type": message.content_type}
+        headers = _headers(channel, message)
         if channel.durable:
             await self._stream(channel)
-            if message.reply_to:
-                headers[REPLY_HEADER] = message.reply_to
+            if channel.kind == "queue":  # keep what is sent before a consumer starts
+                await self.keep(channel, channel.queue_group)
             await self.js.publish(channel.name, message.data, timeout=5, headers=headers)
         else:
             await self.nc.publish(
                 channel.name, message.data, reply=message.reply_to or "", headers=headers
             )
 
+    # -- subscriptions ------------------------------------------------------------
+
     async def subscribe(
         self, channel: ChannelSpec, group: str | None = None, *, prefetch: int = 16
     ) -> Subscription:
-        sub = NatsSubscription(channel, group, prefetch)
+        sub = NatsSubscription(self, channel, group, prefetch)
         if channel.durable and group is not None:
             stream = await self._stream(channel)
-            config = ConsumerConfig(
-                ack_policy=AckPolicy.EXPLICIT,
-                ack_wait=self.ack_wait,
-                max_deliver=-1,  # wire counts attempts and dead-letters itself
-                deliver_policy=DeliverPolicy.ALL,
-                max_ack_pending=-1,
-            )
-            psub = await self.js.pull_subscribe(
-                channel.name, durable=_safe(group), stream=stream, config=config
-            )
-            sub.nats_sub = psub  # type: ignore[attr-defined]
-            sub.spawn(self._pull(sub, psub, prefetch))
+            sub.pull = await self._pull_subscription(channel, group, stream)
+            sub.reader = asyncio.create_task(self._pull(sub, group, stream, prefetch))
         else:
-
-            async def on_message(msg: Msg) -> None:
-                if (msg.headers or {}).get("Status") == "503":
-                    return  # the server's "no responders" notice on a reply subject
-                await sub.put(_CoreDelivery(sub, _message(msg)))
-
-            sub.nats_sub = await self.nc.subscribe(  # type: ignore[attr-defined]
-                channel.name, queue=_safe(group) if group else "", cb=on_message
-            )
-            await self.nc.flush()  # the server knows the subscription before we return
+            await self._subscribe_core(sub)
+            self.core_subs.add(sub)
         return sub
 
-    async def _pull(self, sub: Subscription, psub: Any, batch: int) -> None:
-        # `closed`, not only cancellation, ends the loop: a cancel that lands as fetch's
-        # own timeout fires is swallowed (asyncio.wait_for in 3.11), and close() would wait
-        # for this task forever.
+    async def _subscribe_core(self, sub: NatsSubscription) -> None:
+        group = sub.group
+        sub.core = await self.nc.subscribe(
+            sub.channel.name, queue=_safe(group) if group else "", cb=sub.on_message
+        )
+        await self.nc.flush()  # the server knows the subscription before we return
+
+    async def _pull_subscription(self, channel: ChannelSpec, group: str, stream: str) -> Any:
+        return await self.js.pull_subscribe(
+            channel.name, durable=_safe(group), stream=stream, config=self._consumer_config()
+        )
+
+    async def _pull(self, sub: NatsSubscription, group: str, stream: str, batch: int) -> None:
+        generation = self._generation
         while not sub.closed:
             try:
-                msgs = await psub.fetch(batch=batch, timeout=1)
+                if generation != self._generation:  # a new connection: a new pull on it
+                    sub.pull = await self._pull_subscription(sub.channel, group, stream)
+                    generation = self._generation
+                msgs = await sub.pull.fetch(batch=batch, timeout=1)
             except TimeoutError:
                 continue
             except asyncio.CancelledError:
@@ -214,11 +379,9 @@ class NatsBroker(Broker):
                 log.debug("nats: fetch on %s: %s", sub.channel.name, e)
                 await asyncio.sleep(0.2)
                 continue
-            for i, m in enumerate(msgs):
-                try:
+            for m in msgs:
+                if sub.closed:  # closing: give back what was not handed out
+                    with contextlib.suppress(Exception):
+                        await m.nak()
+                else:
                     await sub.put(_JetStreamDelivery(m))
-                except asyncio.CancelledError:  # closing: give back what was not handed out
-                    for rest in msgs[i:]:
-                        with contextlib.suppress(Exception):
-                            await rest.nak()
-                    raise

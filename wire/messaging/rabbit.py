@@ -4,7 +4,10 @@ A group is a queue `wire.<channel>@<group>` bound to the channel's key (durable 
 a quorum queue, which survives restarts and counts deliveries in `x-delivery-count`); a
 subscription without a group is a private auto-deleted queue. A queue channel's queue is
 declared when it is first sent to, so nothing sent before a consumer starts is dropped.
-Connections are robust: aio-pika reconnects and re-declares queues and consumers.
+Connections are robust: aio-pika reconnects and re-declares queues and consumers. A
+message whose metadata does not fit one AMQP frame (`frame_max`, 128 KiB by default; the
+server would close the connection over it) or whose body exceeds RabbitMQ's
+`max_message_size` (128 MiB by default) is refused at send (`payload_too_large`).
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ from aio_pika.abc import (
 )
 
 from .broker import Broker, Capabilities, Delivery, Subscription
-from .message import JSON, ChannelSpec, Message, MessagingError
+from .errors import MessagingError, PayloadTooLarge
+from .message import JSON, ChannelSpec, Message
 
 EXCHANGE = "wire"
+MAX_BODY = 128 * 2**20  # RabbitMQ's default max_message_size
+PROPERTIES = 256  # the other properties of a message's header frame, at most
 
 
 class _RabbitDelivery(Delivery):
@@ -95,6 +101,34 @@ class RabbitBroker(Broker):
             EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True
         )
 
+    def check_size(self, channel: ChannelSpec, message: Message) -> None:
+        conn = self._conn
+        tune = getattr(getattr(conn, "transport", None), "connection", None)
+        frame_max = int(getattr(getattr(tune, "connection_tune", None), "frame_max", 131072))
+        header = PROPERTIES + sum(
+            len(k.encode()) + len(v.encode()) + 6 for k, v in message.metadata.items()
+        )
+        if header > frame_max - 8:
+            raise PayloadTooLarge(
+                f"the metadata of a message on {channel.name!r} ({header} bytes) does not fit "
+                f"one AMQP frame ({frame_max} bytes, the server's frame_max): send less "
+                "metadata",
+                where=self.name,
+            )
+        if len(message.data) > MAX_BODY:
+            raise PayloadTooLarge(
+                f"a message of {len(message.data)} bytes on {channel.name!r} exceeds "
+                f"RabbitMQ's max_message_size ({MAX_BODY} bytes by default)",
+                where=self.name,
+            )
+
+    async def keep(self, channel: ChannelSpec, group: str) -> None:
+        _, ch, _ = self._ready()
+        key = f"{channel.name}@{group}"
+        if key not in self._declared:
+            await self._queue(ch, channel, group)
+            self._declared.add(key)
+
     async def connected(self) -> bool:
         conn = self._conn
         return conn is not None and not conn.is_closed and not conn.reconnecting
@@ -127,12 +161,9 @@ class RabbitBroker(Broker):
         return queue
 
     async def _send(self, channel: ChannelSpec, message: Message) -> None:
-        _, ch, exchange = self._ready()
-        if channel.kind == "queue" and channel.durable and channel.name not in self._declared:
-            await self._queue(
-                ch, channel, channel.queue_group
-            )  # keep what is sent before a consumer
-            self._declared.add(channel.name)
+        _, _, exchange = self._ready()
+        if channel.kind == "queue" and channel.durable:  # keep what is sent before a consumer
+            await self.keep(channel, channel.queue_group)
         mode = (
             aio_pika.DeliveryMode.PERSISTENT
             if channel.durable

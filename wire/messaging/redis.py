@@ -2,19 +2,24 @@
 
 A group is a consumer group (XREADGROUP, XACK); entries a consumer took and never acked
 stay pending in Redis: a restarted consumer of the same name reads its own pending entries
-first, and any consumer claims entries idle longer than `claim_idle_ms` (XAUTOCLAIM) from
-one that died. Attempt counts come from the group's delivery counter (XPENDING). Without a
-group a subscription reads new entries (XREAD). An entry is the fields `data`,
-`content-type`, `metadata` (JSON) and `reply-to`; `redis-cli XADD wire:<channel> '*' data
-'<json>'` is a valid message.
+first (a consumer's name is its machine's consumer name and a member number it holds,
+see members.py), and any consumer claims entries idle longer than `claim_idle_ms` (XCLAIM)
+from one that died; entries being worked on are touched (their idle time reset) so they
+are not claimed meanwhile. Attempt counts come from the group's delivery counter
+(XPENDING). Without a group a subscription reads new entries (XREAD). An entry is the fields
+`data`, `content-type`, `metadata` (JSON) and `reply-to`; `redis-cli XADD wire:<channel> '*'
+data '<json>'` is a valid message.
+
+A durable stream never loses an unread entry: it is not trimmed by length; entries every
+group has acked are trimmed away (XTRIM MINID) by its consumers. `?maxlen=N` bounds it: a
+send to a full durable stream is refused (`channel_full`), never trimmed. Plain streams are
+trimmed to `maxlen` (default 100 000) oldest first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -25,16 +30,33 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ResponseError
 
+from . import members
 from .broker import REPLY_PREFIX, Broker, Capabilities, Delivery, Subscription, log
-from .message import JSON, ChannelSpec, Message, MessagingError
+from .errors import ChannelFull, MessagingError
+from .message import JSON, ChannelSpec, Message
 
 PREFIX = "wire:"
 REPLY_TTL_S = 300  # how long a reply stream outlives a requester that left without it
 BLOCK_MS = 200  # how long a reader blocks: also how long closing a subscription may take
+PLAIN_MAXLEN = 100_000  # a plain (not durable) stream keeps its newest entries, this many
+TRIM_EVERY_S = 10.0  # how often a consumer trims the entries every group has acked
+MAX_BULK = 512 * 2**20  # Redis' largest string (proto-max-bulk-len)
+
+# XADD only while the stream holds fewer than ARGV[1] entries: a bound that refuses.
+_BOUNDED_XADD = """
+if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then return false end
+return redis.call('XADD', KEYS[1], '*', unpack(ARGV, 2))
+"""
 
 
 def _key(channel: str) -> str:
     return PREFIX + channel
+
+
+def _entry_id(raw: bytes | str) -> tuple[int, int]:
+    text = raw.decode() if isinstance(raw, bytes) else raw
+    ms, _, seq = text.partition("-")
+    return int(ms), int(seq or 0)
 
 
 def _message(channel: str, fields: dict[bytes, bytes]) -> Message:
@@ -69,8 +91,15 @@ class _RedisDelivery(Delivery):
         if self.sub.group is not None:
             await self.sub.redis.xack(_key(self.sub.channel.name), self.sub.group, self.entry_id)
 
+    async def touch(self) -> None:
+        sub = self.sub
+        if sub.group is not None and sub.consumer is not None:
+            await sub.redis.xclaim(
+                _key(sub.channel.name), sub.group, sub.consumer, 0, [self.entry_id], justid=True
+            )
+
     async def _nack(self, delay: float) -> None:
-        # The entry stays pending in Redis (a crash leaves it for XAUTOCLAIM); retry here.
+        # The entry stays pending in Redis (a crash leaves it for XCLAIM); retry here.
         again = _RedisDelivery(self.sub, self.entry_id, self.message, self.attempt + 1)
         self.sub.requeue_later(again, delay)
 
@@ -82,6 +111,7 @@ class RedisSubscription(Subscription):
     redis: aioredis.Redis
     release: Callable[[], None] = staticmethod(lambda: None)
     reader: asyncio.Task[None] | None = None
+    consumer: str | None = None  # its name in its group
 
     async def _close(self) -> None:
         if self.reader is not None:
@@ -99,7 +129,7 @@ class RedisBroker(Broker):
         fanout="yes (a consumer group per group; XREAD without one)",
         queue="yes (one consumer group)",
         request_reply="yes (reply-to field, a reply stream)",
-        redelivery="pending entries: own on restart, XAUTOCLAIM from dead consumers",
+        redelivery="pending entries: own on restart, XCLAIM from dead consumers",
         reconnect="per command; readers retry",
     )
 
@@ -108,11 +138,13 @@ class RedisBroker(Broker):
         parts = urlsplit(url)
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         self.server = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-        self.consumer = query.get("consumer") or f"{socket.gethostname()}-{os.getpid()}"
+        self.consumer = query.get("consumer") or members.default_consumer()
         self.claim_idle_ms = int(query.get("claim_idle_ms", 30_000))
-        self.maxlen = int(query.get("maxlen", 100_000))
+        self.lease_s = self.claim_idle_ms / 1000
+        self.maxlen = int(query["maxlen"]) if "maxlen" in query else None
         self._redis: aioredis.Redis | None = None
-        self._members: dict[tuple[str, str], set[int]] = {}
+        self._trimmed: dict[str, int] = {}  # durable stream -> its group readers here
+        self._trimmer: asyncio.Task[None] | None = None
 
     @property
     def redis(self) -> aioredis.Redis:
@@ -145,9 +177,19 @@ class RedisBroker(Broker):
         return True
 
     async def close(self) -> None:
+        if self._trimmer is not None:
+            self._trimmer.cancel()
+            await asyncio.gather(self._trimmer, return_exceptions=True)
+            self._trimmer = None
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
+
+    def max_message_bytes(self) -> int:
+        return MAX_BULK
+
+    async def keep(self, channel: ChannelSpec, group: str) -> None:
+        await self._group(channel, group)
 
     async def _group(self, channel: ChannelSpec, group: str) -> None:
         try:
@@ -165,15 +207,27 @@ class RedisBroker(Broker):
         if message.reply_to:
             fields["reply-to"] = message.reply_to
         key = _key(channel.name)
+        plain_maxlen = self.maxlen or PLAIN_MAXLEN
         if channel.name.startswith(REPLY_PREFIX):
             # A reply stream: its requester deletes it when done; if it is gone already
             # (timed out), the stream expires instead of staying for good.
             async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.xadd(key, fields, maxlen=self.maxlen, approximate=True)
+                pipe.xadd(key, fields, maxlen=plain_maxlen, approximate=True)
                 pipe.expire(key, REPLY_TTL_S)
                 await pipe.execute()
-            return
-        await self.redis.xadd(key, fields, maxlen=self.maxlen, approximate=True)
+        elif not channel.durable:
+            await self.redis.xadd(key, fields, maxlen=plain_maxlen, approximate=True)
+        elif self.maxlen is None:
+            await self.redis.xadd(key, fields)
+        else:
+            args = [x for kv in fields.items() for x in kv]
+            added = await self.redis.eval(_BOUNDED_XADD, 1, key, self.maxlen, *args)
+            if added is None:
+                raise ChannelFull(
+                    f"durable channel {channel.name!r} holds {self.maxlen} unread messages "
+                    "(its maxlen): the send is refused; consume it, or raise ?maxlen=",
+                    where=self.name,
+                )
 
     async def subscribe(
         self, channel: ChannelSpec, group: str | None = None, *, prefetch: int = 16
@@ -185,10 +239,56 @@ class RedisBroker(Broker):
             sub.reader = asyncio.create_task(self._read(sub, last, prefetch))
         else:
             await self._group(channel, group)
-            sub.reader = asyncio.create_task(
-                self._read_group(sub, group, prefetch, self._member(sub, group))
-            )
+            member = members.take(self.server, f"{channel.name}|{group}", self.consumer)
+            sub.consumer = member.name
+            sub.release = member.release
+            sub.reader = asyncio.create_task(self._read_group(sub, group, prefetch, member.name))
+            if channel.durable:
+                self._trim_later(sub)
         return sub
+
+    def _trim_later(self, sub: RedisSubscription) -> None:
+        key = _key(sub.channel.name)
+        self._trimmed[key] = self._trimmed.get(key, 0) + 1
+        previous = sub.release
+
+        def release() -> None:
+            previous()
+            left = self._trimmed.get(key, 1) - 1
+            if left:
+                self._trimmed[key] = left
+            else:
+                self._trimmed.pop(key, None)
+
+        sub.release = release
+        if self._trimmer is None or self._trimmer.done():
+            self._trimmer = asyncio.create_task(self._trim_acked())
+
+    async def _trim_acked(self) -> None:
+        """Every `TRIM_EVERY_S`, drop the entries of the durable streams read here that
+        every group has acked (none is pending, each group has read past it)."""
+        while self._trimmed:
+            await asyncio.sleep(TRIM_EVERY_S)
+            for key in list(self._trimmed):
+                try:
+                    await self._trim(key)
+                except Exception as e:  # a later round trims it
+                    log.debug("redis: trim %s: %s", key, e)
+
+    async def _trim(self, key: str) -> None:
+        groups: Any = await self.redis.xinfo_groups(key)
+        if not groups:
+            return
+        floor: tuple[int, int] | None = None
+        for g in groups:
+            oldest = g["last-delivered-id"]
+            if g["pending"]:
+                summary: Any = await self.redis.xpending(key, g["name"])
+                oldest = summary["min"] or oldest
+            at = _entry_id(oldest)
+            floor = at if floor is None or at < floor else floor
+        if floor is not None and floor > (0, 0):
+            await self.redis.xtrim(key, minid=f"{floor[0]}-{floor[1]}")
 
     async def _last_id(self, channel: ChannelSpec) -> bytes:
         info = (
@@ -213,15 +313,6 @@ class RedisBroker(Broker):
                     await sub.put(
                         _RedisDelivery(sub, entry_id, _message(sub.channel.name, fields), 1)
                     )
-
-    def _member(self, sub: RedisSubscription, group: str) -> str:
-        """This process's n-th live consumer of a group: stable across restarts, so a
-        restarted process finds its own pending entries."""
-        taken = self._members.setdefault((sub.channel.name, group), set())
-        n = min(set(range(1, len(taken) + 2)) - taken)
-        taken.add(n)
-        sub.release = lambda: taken.discard(n)
-        return f"{self.consumer}.{n}"
 
     async def _read_group(
         self, sub: RedisSubscription, group: str, count: int, consumer: str

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .broker import Subscription
-from .message import InvalidPayload, Message
+from .errors import InvalidPayload
+from .message import Message
 
 log = logging.getLogger("wire.messaging")
 

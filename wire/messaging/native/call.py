@@ -19,7 +19,8 @@ from ...errors import WireError
 from ...hostcalls import CallerContext
 from ...validation import describe
 from ..broker import Delivery
-from ..message import InvalidPayload, Message, PermissionDenied, RequestTimeout
+from ..errors import InvalidPayload, PermissionDenied, RequestTimeout
+from ..message import Message
 
 if TYPE_CHECKING:
     from ..service import MessagingService

@@ -1,0 +1,42 @@
+"""The errors of messaging: each a `WireError` with a stable code (README, Errors)."""
+
+from __future__ import annotations
+
+from ..errors import WireError
+
+
+class MessagingError(WireError):
+    """The broker could not do it (not connected, refused, gone for longer than allowed)."""
+
+    code = "messaging_error"
+
+
+class PermissionDenied(WireError):
+    """A guest used a channel its runtime is not granted."""
+
+    code = "permission_denied"
+
+
+class InvalidPayload(WireError):
+    """A message is not JSON, or does not match its channel's type."""
+
+    code = "invalid_payload"
+
+
+class RequestTimeout(WireError):
+    """A request got no reply in time."""
+
+    code = "timeout"
+
+
+class PayloadTooLarge(MessagingError):
+    """A message exceeds what the backend carries (refused at send, before it travels)."""
+
+    code = "payload_too_large"
+
+
+class ChannelFull(MessagingError):
+    """A durable channel reached the bound set on it: the send is refused, nothing is
+    trimmed."""
+
+    code = "channel_full"

@@ -1,0 +1,137 @@
+"""Settle policies: what happens to a delivery once its function has run, named per binding
+role (as FastStream names its ack policies).
+
+- `RetryThenDeadLetter` (handlers): ack after success; after a failure, nack to deliver
+  again after the binding's backoff; after `max_attempts` attempts, or at once for a
+  message that can never be handled, move it to the dead-letter channel (acked only once
+  its copy is stored).
+- `ReplyThenAck` (responders): reply with the result, or with the error in `wire-error`,
+  then ack: a request is answered once and never retried (its requester is waiting).
+
+A delivery the guest settled itself (`complete` / `abandon` ops) is left as it is.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import ClassVar
+
+from .bindings import Binding
+from .broker import Broker, Delivery
+from .dead_letters import DeadLetters
+from .message import ERROR, ChannelSpec, Message
+from .outcome import Failed, Handled, Outcome, Rejected, safely
+
+log = logging.getLogger("wire.messaging")
+
+
+@dataclass
+class Counts:
+    """What the delivery pipeline did, per service (`/health`, `wire consume`, drills)."""
+
+    handled: int = 0  # acked after the function succeeded (or replied to)
+    retried: int = 0  # nacked for another attempt
+    dead_lettered: int = 0  # handed to the dead-letter channel (stored or on its way)
+
+
+class SettlePolicy(ABC):
+    name: ClassVar[str]
+
+    def __init__(self, binding: Binding, counts: Counts) -> None:
+        self.binding = binding
+        self.counts = counts
+
+    async def settle(self, d: Delivery, outcome: Outcome) -> None:
+        if d.settled:
+            return  # the guest completed or abandoned it itself
+        await self._settle(d, outcome)
+
+    @abstractmethod
+    async def _settle(self, d: Delivery, outcome: Outcome) -> None: ...
+
+
+class RetryThenDeadLetter(SettlePolicy):
+    name = "retry_then_dead_letter"
+
+    def __init__(
+        self, binding: Binding, counts: Counts, dead_letters: DeadLetters, target: ChannelSpec
+    ) -> None:
+        super().__init__(binding, counts)
+        self.dead_letters = dead_letters
+        self.target = target
+
+    async def _settle(self, d: Delivery, outcome: Outcome) -> None:
+        b = self.binding
+        if isinstance(outcome, Handled):
+            await safely(d.ack())
+            self.counts.handled += 1
+        elif isinstance(outcome, Failed) and d.attempt < b.max_attempts:
+            log.info(
+                "%s failed on %s (attempt %d/%d): %s",
+                b.function,
+                b.channel,
+                d.attempt,
+                b.max_attempts,
+                outcome.reason,
+            )
+            await safely(d.nack(b.backoff.delay(d.attempt)))
+            self.counts.retried += 1
+        else:
+            await self.dead_letters.park(
+                d, self.target, outcome.reason, channel=b.channel, handler=b.function
+            )
+            self.counts.dead_lettered += 1
+
+
+class ReplyThenAck(SettlePolicy):
+    name = "reply_then_ack"
+
+    def __init__(self, binding: Binding, counts: Counts, broker: Broker) -> None:
+        super().__init__(binding, counts)
+        self.broker = broker
+
+    async def _settle(self, d: Delivery, outcome: Outcome) -> None:
+        request = d.message
+        if isinstance(outcome, Handled):
+            reply = Message.json(request.reply_to or "", outcome.result)
+        else:
+            reply = Message.json(request.reply_to or "", None, {ERROR: outcome.reason})
+        if request.reply_to:
+            await safely(self.broker.reply(request, reply))
+        else:
+            log.warning(
+                "a message on %s for responder %s was not a request (no reply topic)",
+                request.topic,
+                self.binding.function,
+            )
+        await safely(d.ack())
+        if isinstance(outcome, Handled):
+            self.counts.handled += 1
+
+
+def policy_for(
+    binding: Binding,
+    counts: Counts,
+    broker: Broker,
+    dead_letters: DeadLetters,
+    target: ChannelSpec,
+) -> SettlePolicy:
+    """The settle policy of `binding`'s role."""
+    if binding.role == "responder":
+        return ReplyThenAck(binding, counts, broker)
+    return RetryThenDeadLetter(binding, counts, dead_letters, target)
+
+
+__all__ = [
+    "Counts",
+    "Failed",
+    "Handled",
+    "Outcome",
+    "Rejected",
+    "ReplyThenAck",
+    "RetryThenDeadLetter",
+    "SettlePolicy",
+    "policy_for",
+]
