@@ -10,6 +10,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 os.environ.setdefault("WIRE_CACHE_DIR", str(HERE.parent / ".wire-cache"))
 
+import bench_bounds  # noqa: E402
 import bench_call  # noqa: E402
 import bench_fastpath  # noqa: E402
 import bench_graphql  # noqa: E402
@@ -18,6 +19,7 @@ import bench_ts  # noqa: E402
 
 if __name__ == "__main__":
     bench_call.main()
+    bench_bounds.main()
     bench_fastpath.main()
     bench_ts.main()
     bench_graphql.main()

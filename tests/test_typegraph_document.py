@@ -26,6 +26,7 @@ def shop_graph(g: Graph) -> None:
         deadline_ms=2_000,
         memory_bytes=64 * 2**20,
         channels=["orders.placed"],
+        concurrency=6,
     )
     money = t.integer(min=0).rename("Cents").describe("an amount in cents")
     status = t.enum(["pending", "paid", "shipped"])
@@ -227,7 +228,7 @@ def test_runtimes_materializers_policies(doc: dict[str, Any]) -> None:
             "kind": "wire",
             "component": "build/fast-guest.wasm",
             "instances": {"policy": "pooled", "size": 8},
-            "limits": {"deadline_ms": 2000, "memory_bytes": 64 * 2**20},
+            "limits": {"deadline_ms": 2000, "memory_bytes": 64 * 2**20, "concurrency": 6},
             "grants": {"channels": ["orders.placed"]},
         },
         "shop": {  # derived from the component's folder name

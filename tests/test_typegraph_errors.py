@@ -340,6 +340,11 @@ def test_bad_effect_and_runtime_settings() -> None:
             ["runtimes", "r", "limits", "memory_bytes"],
             "memory_bytes must be a positive",
         ),
+        (
+            WireRuntime("g", name="r", concurrency=0),
+            ["runtimes", "r", "limits", "concurrency"],
+            "concurrency must be a positive integer",
+        ),
         (WireRuntime("", name="r"), ["runtimes", "r", "component"], "component must be a path"),
         (
             WireRuntime("g", name="r", channels=["nope"]),

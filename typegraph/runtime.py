@@ -20,8 +20,10 @@ class WireRuntime:
     folder, relative to the typegraph file's folder.
 
     ``instances`` is ``"fresh"`` (a new instance per call) or ``"pooled"`` (up to
-    ``pool_size`` warm instances). ``channels`` lists the channels its guests may
-    use (``grants.channels``). ``name`` defaults to the component's file stem.
+    ``pool_size`` warm instances). ``concurrency`` bounds the calls it runs at once
+    (default: the host's workers but two, and at most ``pool_size``). ``channels`` lists
+    the channels its guests may use (``grants.channels``). ``name`` defaults to the
+    component's file stem.
     """
 
     def __init__(
@@ -34,6 +36,7 @@ class WireRuntime:
         deadline_ms: int = 10_000,
         memory_bytes: int = 128 * 2**20,
         channels: Sequence[str] | None = None,
+        concurrency: int | None = None,
     ) -> None:
         self.component = component
         self.name = name
@@ -41,6 +44,7 @@ class WireRuntime:
         self.pool_size = pool_size
         self.deadline_ms = deadline_ms
         self.memory_bytes = memory_bytes
+        self.concurrency = concurrency
         self.channels: tuple[str, ...] | None = None if channels is None else tuple(channels)
 
     def __repr__(self) -> str:

@@ -297,7 +297,10 @@ class _Serializer:
                 f"unknown instance policy {rt.instances!r}: use 'fresh' or 'pooled'",
                 [*path, "instances"],
             )
-        for key, value in (("deadline_ms", rt.deadline_ms), ("memory_bytes", rt.memory_bytes)):
+        limits: Node = {"deadline_ms": rt.deadline_ms, "memory_bytes": rt.memory_bytes}
+        if rt.concurrency is not None:
+            limits["concurrency"] = rt.concurrency
+        for key, value in limits.items():
             if not _positive_int(value):
                 raise TypegraphError(
                     f"{key} must be a positive integer, got {value!r}", [*path, "limits", key]
@@ -308,7 +311,7 @@ class _Serializer:
         node |= {
             "component": rt.component,
             "instances": instances,
-            "limits": {"deadline_ms": rt.deadline_ms, "memory_bytes": rt.memory_bytes},
+            "limits": limits,
         }
         if rt.channels is not None:
             for i, ch in enumerate(rt.channels):

@@ -31,6 +31,9 @@ class GuestCalls(Protocol):
 
     def handle(self, store: wasmtime.Store, op: str, in_json: str) -> HandleOutcome: ...
 
+    def close(self) -> None:
+        """Let go of what the calls hold (before their store is closed)."""
+
 
 class _FastCalls:
     __slots__ = ("_f",)
@@ -49,6 +52,9 @@ class _FastCalls:
 
     def handle(self, store: wasmtime.Store, op: str, in_json: str) -> HandleOutcome:
         return self._f.handle(store, op, in_json)
+
+    def close(self) -> None:
+        self._f.close()
 
 
 class _GenericCalls:
@@ -92,6 +98,9 @@ class _GenericCalls:
         if isinstance(res, Variant):
             return (False, (res.tag, res.payload))
         raise TypeError(f"unexpected value from handle: {res!r}")
+
+    def close(self) -> None:
+        pass
 
 
 class CallPath:

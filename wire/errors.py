@@ -83,6 +83,13 @@ class DeadlineExceeded(GuestTrap):
     code = "deadline_exceeded"
 
 
+class Overloaded(WireError):
+    """A call waited longer than its deadline for a worker or for its runtime's concurrency
+    limit, and was given up before it ran."""
+
+    code = "overloaded"
+
+
 class RecursionLimit(WireError):
     """Guest calls nested (through hostcalls) deeper than the runtime allows."""
 

@@ -4,15 +4,19 @@
 `await call(...)` runs the guest on the worker pool. Arguments are checked against the
 function's input schema before the guest runs, the result against its output schema
 after: bad input never reaches a guest, a bad result never reaches a caller.
+
+A call's deadline (its runtime's deadline_ms) is wall-clock time from the moment the host
+takes the call: waiting for a worker, waiting under the runtime's concurrency limit and
+running the guest all count. A call that waited its whole deadline fails with
+`overloaded` before it runs.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,6 +30,7 @@ from .paths import OPS_DIR
 from .protocol import MatInfo
 from .runtime import ComponentResolver, GuestRuntime, RuntimeSpec
 from .validation import Validator, as_details, describe
+from .workers import Workers
 
 if TYPE_CHECKING:
     from .graphql import Gateway
@@ -73,7 +78,7 @@ class Host:
         self.base_dir = base_dir
         self.engine = engine or default_engine()
         self.hostcalls = hostcalls or default_registry()
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="wire-guest")
+        self.workers = Workers(max_workers, name="wire-guest", where=self.name)
         self.runtimes: dict[str, GuestRuntime | NativeRuntime] = {}
         mats = document["materializers"]
         for rt_name, entry in document["runtimes"].items():
@@ -103,6 +108,7 @@ class Host:
                 hostcalls=self.hostcalls,
                 resolve_component=resolve_component,
                 fast_path=fast_path,
+                workers=self.workers.size,
             )
         self.functions: dict[str, Function] = {}
         for fn_name, fn in document["functions"].items():
@@ -157,8 +163,16 @@ class Host:
                 where=self.name,
             ) from None
 
-    def call_sync(self, name: str, args: Any, *, extra: dict[str, Any] | None = None) -> Any:
-        """Check `args`, run the guest on this thread, check and return its result."""
+    def call_sync(
+        self,
+        name: str,
+        args: Any,
+        *,
+        extra: dict[str, Any] | None = None,
+        started: float | None = None,
+    ) -> Any:
+        """Check `args`, run the guest on this thread, check and return its result. The
+        deadline counts from `started` (`time.monotonic()`; default: now)."""
         fn = self.function(name)
         where = f"{self.name}.{name}"
         bad = fn.input.check(args)
@@ -168,14 +182,21 @@ class Host:
                 where=where,
                 details=as_details(bad),
             )
-        return self.call_checked(name, orjson.dumps(args).decode(), extra=extra)
+        return self.call_checked(name, orjson.dumps(args).decode(), extra=extra, started=started)
 
-    def call_checked(self, name: str, in_json: str, *, extra: dict[str, Any] | None = None) -> Any:
+    def call_checked(
+        self,
+        name: str,
+        in_json: str,
+        *,
+        extra: dict[str, Any] | None = None,
+        started: float | None = None,
+    ) -> Any:
         """`call_sync` for arguments already checked against the function's input schema
         and serialised as `in_json` (a message whose channel type is that schema)."""
         fn = self.function(name)
         where = f"{self.name}.{name}"
-        out = fn.runtime.call(fn.op, in_json, function=name, extra=extra)
+        out = fn.runtime.call(fn.op, in_json, function=name, extra=extra, started=started)
         try:
             result = orjson.loads(out)
         except orjson.JSONDecodeError:
@@ -192,13 +213,20 @@ class Host:
         return result
 
     async def call(self, name: str, args: Any, *, extra: dict[str, Any] | None = None) -> Any:
-        """Like `call_sync`, on the worker pool: never runs wasm on the event loop."""
-        return await self.run(lambda: self.call_sync(name, args, extra=extra))
+        """Like `call_sync`, on the worker pool: never runs wasm on the event loop. Fails
+        with `overloaded` if it waited its whole deadline for a worker."""
+        fn = self.function(name)
+        started = time.monotonic()
+        return await self.workers.run(
+            lambda: self.call_sync(name, args, extra=extra, started=started),
+            max_wait=fn.runtime.spec.limits.deadline_ms / 1000,
+        )
 
-    async def run(self, fn: Callable[[], T]) -> T:
-        """Run blocking `fn` (guest calls, say) on the worker pool, where guests run."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, fn)
+    async def run(self, fn: Callable[[], T], *, max_wait_s: float | None = None) -> T:
+        """Run blocking `fn` (guest calls, say) on the worker pool, where guests run.
+        `max_wait_s`: fail with `overloaded` instead of waiting longer for a worker (None:
+        wait as long as it takes; each guest call then has its own deadline)."""
+        return await self.workers.run(fn, max_wait=max_wait_s)
 
     def start(self) -> dict[str, WireError | None]:
         """Start every runtime now; return each runtime's start error (None when fine)."""
@@ -212,7 +240,7 @@ class Host:
         return errors
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.workers.close(wait=True)
         for rt in self.runtimes.values():
             rt.close()
 

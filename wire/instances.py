@@ -3,12 +3,19 @@
 Each instance owns its store: its memory cap, its WASI context (no preopened
 directories, no environment, no network; stdout/stderr go to the host log) and its
 epoch deadline. A trapped instance is discarded, never reused.
+
+Stores are freed when the host is done with them, never left to the garbage collector: a
+fresh instance when its call ends, a broken or overflow one when it is released, idle
+pooled ones when the pool closes. (A trap's exception keeps the instance referenced from a
+reference cycle, so waiting for reference counting is not enough: 6 workers trapping
+128 MiB guests held 4.2 GB until the GC ran.)
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -16,18 +23,22 @@ from typing import Generic, TypeVar
 import wasmtime
 from wasmtime.component import Component, Linker
 
-from .calls import CallPath
+from .calls import CallPath, GuestCalls, HandleOutcome, InitOutcome
 from .engine import Engine
-from .errors import WireError
-from .fastpath import deadline_setter
+from .errors import Overloaded, WireError
 from .guest_output import OutputPipe
 from .protocol import MatInfo, handle_error, init_error, trap_error
+from .workers import blocking
 
 
 @dataclass(frozen=True)
 class Limits:
+    """A runtime's limits. `concurrency`: calls it runs at once (None: the host's default,
+    see `wire.runtime.default_concurrency`)."""
+
     deadline_ms: int = 10_000
     memory_bytes: int = 128 * 2**20
+    concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -49,14 +60,23 @@ class GuestStdio:
 
 class SandboxedInstance:
     """The store every guest instance runs in: its memory cap, WASI without directories,
-    environment or network (stdout/stderr to the runtime's pipes), its epoch deadline."""
+    environment or network (stdout/stderr to the runtime's pipes), its epoch deadline.
 
-    def __init__(self, engine: Engine, limits: Limits, stdio: GuestStdio, where: str) -> None:
+    `due` is the monotonic time by which a guest call on it must end (default: the
+    runtime's deadline_ms from now); instantiation and `init` run under it too."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        limits: Limits,
+        stdio: GuestStdio,
+        where: str,
+        due: float | None = None,
+    ) -> None:
         self.limits = limits
         self.where = where
         self.broken = False
         self.overflow = False  # a temporary instance beyond a pool's size (nested calls)
-        self._ticks = engine.ticks_for(limits.deadline_ms)
         store = wasmtime.Store(engine.wasm)
         store.set_limits(memory_size=limits.memory_bytes)
         wasi = wasmtime.WasiConfig()
@@ -64,8 +84,34 @@ class SandboxedInstance:
         wasi.stderr_file = stdio.stderr.path
         store.set_wasi(wasi)
         self.store = store
-        self._set_deadline = deadline_setter(store, self._ticks)
-        self._set_deadline()
+        self._set_due = engine.deadline_setter(store)
+        self._set_deadline(due)
+
+    def _set_deadline(self, due: float | None = None) -> None:
+        """Trap (interrupt) a guest call still running at monotonic time `due`; default:
+        the runtime's deadline_ms from now."""
+        if due is None:
+            due = time.monotonic() + self.limits.deadline_ms / 1000
+        self._set_due(due)
+
+    def close(self) -> None:
+        """Free the store now: the guest's memory, instances and WASI state. The instance
+        must not be called afterwards."""
+        self.broken = True
+        self.store.close()
+
+
+class _Closed:
+    """The calls of a closed instance: a bug in the host if ever reached."""
+
+    def init(self, store: wasmtime.Store, ops: list[MatInfo]) -> InitOutcome:
+        raise RuntimeError("guest instance used after close")
+
+    def handle(self, store: wasmtime.Store, op: str, in_json: str) -> HandleOutcome:
+        raise RuntimeError("guest instance used after close")
+
+    def close(self) -> None:
+        pass
 
 
 class GuestInstance(SandboxedInstance):
@@ -81,28 +127,30 @@ class GuestInstance(SandboxedInstance):
         limits: Limits,
         stdio: GuestStdio,
         where: str,
+        due: float | None = None,
     ) -> None:
-        super().__init__(engine, limits, stdio, where)
+        super().__init__(engine, limits, stdio, where, due)
         store = self.store
+        self._calls: GuestCalls = _CLOSED
         try:
             instance = linker.instantiate(store, component)
             self._calls = path.bind(store, instance, where)
             failed = self._calls.init(store, ops)
         except WireError:
-            self.broken = True
+            self.close()
             raise
         except wasmtime.WasmtimeError as e:
-            self.broken = True
+            self.close()
             raise trap_error(e, "init", where, limits.deadline_ms) from e
         if failed is not None:
-            self.broken = True
+            self.close()
             raise init_error(*failed, where)
 
-    def handle(self, op: str, in_json: str) -> str:
-        """Call `handle`; return the guest's JSON string or raise the mapped wire error."""
+    def handle(self, op: str, in_json: str, due: float) -> str:
+        """Call `handle`; return the guest's JSON string or raise the mapped wire error.
+        The call traps if it is still running at monotonic time `due`."""
         store = self.store
-        # Relative to the current epoch: only calls are timed, never the idle time between.
-        self._set_deadline()
+        self._set_due(due)
         try:
             res = self._calls.handle(store, op, in_json)
         except wasmtime.WasmtimeError as e:
@@ -113,44 +161,123 @@ class GuestInstance(SandboxedInstance):
         tag, payload = res[1]
         raise handle_error(tag, payload, op, self.where)
 
+    def close(self) -> None:
+        self._calls.close()  # the last result the fast path holds
+        self._calls = _CLOSED
+        super().close()
+
+
+_CLOSED = _Closed()
 
 I = TypeVar("I", bound=SandboxedInstance)  # noqa: E741
+# Makes an initialised instance whose calls must end by the monotonic time given (None:
+# the runtime's deadline from now).
+Factory = Callable[[float | None], I]
 
 
 class InstancePolicy(Generic[I]):
-    """How a runtime gets an instance for a call and what happens to it afterwards."""
+    """How a runtime gets an instance for a call and what happens to it afterwards.
+
+    At most `limit` calls hold an instance at once (None: no limit; nested calls are not
+    held back). A call beyond it waits for one to end, handing its worker to other work
+    meanwhile (`wire.workers.blocking`), and fails with `Overloaded` when its deadline
+    passes first. Instances it lets go of are closed at once.
+    """
 
     name = "abstract"
 
-    def __init__(self, factory: Callable[[], I]) -> None:
+    def __init__(self, factory: Factory[I], *, limit: int | None, where: str) -> None:
+        if limit is not None and limit < 1:
+            raise ValueError("a concurrency limit must be at least 1")
         self.factory = factory
+        self.limit = limit
+        self.where = where
+        self._cond = threading.Condition(threading.Lock())
+        self._busy = 0  # calls holding an instance, nested ones included
+        self._waiting = 0  # calls waiting for the limit
+        self._closed = False
 
-    def acquire(self, *, nested: bool = False) -> I:
-        """An initialised instance. `nested`: the caller is itself inside a guest call on
-        this thread (a hostcall re-entering the host), so it must never wait for another."""
+    def acquire(self, *, nested: bool = False, due: float | None = None) -> I:
+        """An initialised instance, for a call that must end by monotonic time `due`.
+        `nested`: the caller is itself inside a guest call on this thread (a hostcall
+        re-entering the host), so it must never wait for another."""
         raise NotImplementedError
 
     def release(self, inst: I) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
-        pass
+        """Calls waiting for the limit give up; instances released from now on are freed."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def _enter(self, nested: bool, due: float | None) -> None:
+        """Count a call in (the condition's lock held), waiting for room if at the limit."""
+        limit = self.limit
+        if nested or limit is None or self._busy < limit:
+            self._busy += 1
+            return
+        since = time.monotonic()
+        with blocking():
+            while self._busy >= limit:
+                remaining = None if due is None else due - time.monotonic()
+                if self._closed or (remaining is not None and remaining <= 0):
+                    raise self._overloaded(since)
+                self._waiting += 1
+                try:
+                    self._cond.wait(remaining)
+                finally:
+                    self._waiting -= 1
+        self._busy += 1
+
+    def _leave(self) -> None:
+        """Count a call out (the condition's lock held) and let a waiting one in."""
+        self._busy -= 1
+        if self._waiting:
+            self._cond.notify()
+
+    def _overloaded(self, since: float) -> Overloaded:
+        waited = round((time.monotonic() - since) * 1000)
+        if self._closed:
+            return Overloaded(
+                f"gave up after waiting {waited} ms for a guest instance: the host is closing",
+                where=self.where,
+            )
+        return Overloaded(
+            f"gave up after waiting {waited} ms for a guest instance: the {self.limit} calls "
+            "this runtime may run at once (its concurrency limit) were all still running when "
+            "the call's deadline passed; raise the runtime's concurrency "
+            "(WireRuntime(concurrency=...)) or its deadline_ms, or send fewer calls at once",
+            where=self.where,
+        )
 
 
 class FreshInstances(InstancePolicy[I]):
-    """A new instance per call: no state survives between calls (isolation)."""
+    """A new instance per call: no state survives between calls (isolation). Its store is
+    freed as soon as the call ends."""
 
     name = "fresh"
 
-    def acquire(self, *, nested: bool = False) -> I:
-        return self.factory()
+    def acquire(self, *, nested: bool = False, due: float | None = None) -> I:
+        with self._cond:
+            self._enter(nested, due)
+        try:
+            return self.factory(due)
+        except BaseException:
+            with self._cond:
+                self._leave()
+            raise
 
     def release(self, inst: I) -> None:
-        pass
+        inst.close()  # before the next call is let in: its memory is gone by then
+        with self._cond:
+            self._leave()
 
 
 class PooledInstances(InstancePolicy[I]):
-    """Up to `size` warm instances reused across calls; a broken one is replaced.
+    """Up to `size` warm instances reused across calls; a broken one is freed and replaced.
+    Calls beyond `limit` (at most `size`) wait for one to end.
 
     A nested call that finds the pool exhausted gets a temporary overflow instance
     instead of waiting: its caller may hold the very instance it would wait for.
@@ -158,58 +285,76 @@ class PooledInstances(InstancePolicy[I]):
 
     name = "pooled"
 
-    def __init__(self, factory: Callable[[], I], size: int) -> None:
-        super().__init__(factory)
+    def __init__(
+        self, factory: Factory[I], size: int, *, limit: int | None = None, where: str = ""
+    ) -> None:
         if size < 1:
             raise ValueError("pool size must be at least 1")
+        cap = size if limit is None else min(limit, size)
+        super().__init__(factory, limit=cap, where=where)
+        self._cap = cap
         self.size = size
         self._idle: list[I] = []
         self._live = 0  # pooled instances in existence (idle or in use), overflow excluded
-        self._cond = threading.Condition(threading.Lock())
         self.overflows = 0
 
-    def acquire(self, *, nested: bool = False) -> I:
+    def acquire(self, *, nested: bool = False, due: float | None = None) -> I:
         with self._cond:
-            while True:
-                if self._idle:
-                    return self._idle.pop()
-                if self._live < self.size:
-                    self._live += 1
-                    break
-                if nested:
-                    self.overflows += 1
-                    inst = self.factory()
-                    inst.overflow = True
-                    return inst
-                self._cond.wait()
+            if nested or self._busy < self._cap:  # `_enter`'s fast path, inlined
+                self._busy += 1
+            else:
+                self._enter(nested, due)
+            if self._idle:
+                return self._idle.pop()
+            # Within the limit (at most `size`) there is always room for one more pooled
+            # instance; only a nested call can find the pool full.
+            overflow = self._live >= self.size
+            if overflow:
+                self.overflows += 1
+            else:
+                self._live += 1
         try:
-            return self.factory()
+            inst = self.factory(due)
         except BaseException:
             with self._cond:
-                self._live -= 1
-                self._cond.notify()
+                if not overflow:
+                    self._live -= 1
+                self._leave()
             raise
+        inst.overflow = overflow
+        return inst
 
     def release(self, inst: I) -> None:
-        if inst.overflow:
-            return
+        discard = inst.broken or inst.overflow
+        if discard:
+            inst.close()  # before its place is taken: its memory is gone by then
         with self._cond:
-            if inst.broken:
-                self._live -= 1
-            else:
+            self._busy -= 1  # `_leave`, inlined
+            if self._waiting:
+                self._cond.notify()
+            if inst.overflow:
+                return
+            if not (discard or self._closed):
                 self._idle.append(inst)
-            self._cond.notify()
+                return
+            self._live -= 1
+        if not discard:
+            inst.close()  # the pool closed while it was in use
 
     def adopt(self, inst: I) -> None:
         """Add an already initialised instance as an idle one."""
         with self._cond:
             self._live += 1
             self._idle.append(inst)
-            self._cond.notify()
 
     def idle(self) -> int:
         return len(self._idle)
 
     def close(self) -> None:
+        """Free the idle instances; those in use are freed when they are released."""
+        super().close()
         with self._cond:
-            self._idle.clear()
+            idle, self._idle = self._idle, []
+            self._live -= len(idle)
+        for inst in idle:
+            inst.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from .engine import Engine
 from .errors import ComponentLoadError, GuestInitError, RecursionLimit, WireError
 from .hostcalls import CallerContext, HostcallRegistry
 from .instances import (
+    Factory,
     FreshInstances,
     GuestInstance,
     GuestStdio,
@@ -28,6 +30,7 @@ from .instances import (
 from .protocol import MatInfo
 
 log = logging.getLogger("wire.runtime")
+_monotonic = time.monotonic
 
 # The caller of the hostcall being served on this thread (guest calls are synchronous on
 # their thread, so the innermost entry is always the guest that is calling back).
@@ -61,8 +64,17 @@ class RuntimeSpec:
             limits=Limits(
                 deadline_ms=int(lim.get("deadline_ms", Limits.deadline_ms)),
                 memory_bytes=int(lim.get("memory_bytes", Limits.memory_bytes)),
+                concurrency=int(lim["concurrency"]) if "concurrency" in lim else None,
             ),
         )
+
+
+def default_concurrency(workers: int) -> int:
+    """How many calls a runtime runs at once unless its `concurrency` says otherwise: all of
+    the host's workers but two (at least one), so a runtime whose guests are all busy leaves
+    workers to the other runtimes of its typegraph. A pooled runtime runs at most
+    `pool_size`."""
+    return max(1, workers - 2)
 
 
 ComponentResolver = Callable[[Path], Path]
@@ -76,6 +88,8 @@ class StartedRuntime(Generic[I]):
         self.spec = spec
         self.typegraph = typegraph
         self.where = f"{typegraph}/{spec.name}"
+        # Calls run at once (None: no limit); a host sets its default (`default_concurrency`).
+        self.concurrency: int | None = spec.limits.concurrency
         self.logger = logging.getLogger(f"wire.guest.{typegraph}.{spec.name}")  # its output
         self.failed: WireError | None = None
         self._lock = threading.Lock()
@@ -101,7 +115,7 @@ class StartedRuntime(Generic[I]):
     def _start(self) -> InstancePolicy[I]:
         raise NotImplementedError
 
-    def _instances(self, factory: Callable[[], I]) -> InstancePolicy[I]:
+    def _instances(self, factory: Factory[I]) -> InstancePolicy[I]:
         """The instance policy of `spec.instances` over `factory`. One instance is made
         now: load, link and init errors surface at start, not on the first call."""
         spec = self.spec
@@ -110,10 +124,11 @@ class StartedRuntime(Generic[I]):
                 f"unknown instance policy '{spec.instances}' (use 'fresh' or 'pooled')",
                 where=self.where,
             )
-        first = factory()
+        first = factory(None)
         if spec.instances == "fresh":
-            return FreshInstances(factory)
-        pool = PooledInstances(factory, spec.pool_size)
+            first.close()
+            return FreshInstances(factory, limit=self.concurrency, where=self.where)
+        pool = PooledInstances(factory, spec.pool_size, limit=self.concurrency, where=self.where)
         pool.adopt(first)  # the checked instance becomes the first warm one
         return pool
 
@@ -143,9 +158,14 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
         resolve_component: ComponentResolver | None = None,
         max_depth: int = 16,
         fast_path: bool | None = None,
+        workers: int | None = None,
     ) -> None:
+        """`workers`: the host's worker threads, for the default `concurrency`."""
         super().__init__(spec, typegraph)
+        if self.concurrency is None and workers is not None:
+            self.concurrency = default_concurrency(workers)
         self.max_depth = max_depth
+        self._deadline_s = spec.limits.deadline_ms / 1000
         self.fast_path = fast_path_enabled() if fast_path is None else fast_path
         self.call_path: CallPath | None = None
         self.base_dir = base_dir
@@ -165,7 +185,7 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
         linker = self._linker(call_path)
         self._stdio = stdio = GuestStdio.for_logger(self.logger)
 
-        def factory() -> GuestInstance:
+        def factory(due: float | None) -> GuestInstance:
             return GuestInstance(
                 self.engine,
                 component,
@@ -175,6 +195,7 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
                 self.spec.limits,
                 stdio,
                 self.where,
+                due,
             )
 
         return self._instances(factory)
@@ -201,13 +222,19 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
         *,
         function: str | None = None,
         extra: dict[str, Any] | None = None,
+        started: float | None = None,
     ) -> str:
-        """Run `op` with `in_json` on an instance; blocking (run it on a worker thread)."""
+        """Run `op` with `in_json` on an instance; blocking (run it on a worker thread).
+
+        The runtime's deadline_ms counts from `started` (monotonic; default: now), and
+        covers the wait for a place under its concurrency limit, a fresh instance's
+        instantiation and `init`, and the guest's `handle`."""
         policy = self._policy
         if policy is None:
             self.start()
             policy = self._policy
             assert policy is not None
+            started = None  # loading the component is not the guest's time
         ctx = CallerContext(self.typegraph, self.spec.name, function, self.logger, extra or {})
         stack: list[CallerContext] = _callers.__dict__.setdefault("stack", [])
         if len(stack) >= self.max_depth:
@@ -217,10 +244,11 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
                 f"{self.spec.name}.{function or op}): is a guest calling itself without end?",
                 where=self.where,
             )
-        inst = policy.acquire(nested=bool(stack))
+        due = (_monotonic() if started is None else started) + self._deadline_s
+        inst = policy.acquire(nested=bool(stack), due=due)
         stack.append(ctx)
         try:
-            return inst.handle(op, in_json)
+            return inst.handle(op, in_json, due)
         finally:
             stack.pop()
             policy.release(inst)
@@ -248,4 +276,10 @@ def component_path(path: Path, build: Callable[..., Path] | None = None) -> Path
     return path
 
 
-__all__ = ["GuestInitError", "GuestRuntime", "RuntimeSpec", "current_caller"]
+__all__ = [
+    "GuestInitError",
+    "GuestRuntime",
+    "RuntimeSpec",
+    "current_caller",
+    "default_concurrency",
+]

@@ -18,7 +18,7 @@ once. Choose it per component, fall back to the generic path otherwise::
 Errors are raised exactly as on the generic path (see :mod:`.errors`).
 """
 
-from .epoch import deadline_setter
+from .epoch import deadline_setter, epoch_incrementer
 from .errors import HostcallSignatureError
 from .funcs import HandleResult, InitResult, MatInfo, WitWireFuncs, WitWirePlan
 from .hostcall import HostcallFn, add_hostcall, add_hostcall_to
@@ -36,4 +36,5 @@ __all__ = [
     "add_hostcall_to",
     "component_mismatches",
     "deadline_setter",
+    "epoch_incrementer",
 ]

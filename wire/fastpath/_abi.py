@@ -152,6 +152,7 @@ byte_vec_new = _fn(_nogil, "wasm_byte_vec_new", None, c_void_p, c_size_t, c_char
 # Before every call: through the CDLL it would be one more GIL hand-off per call, and
 # under load (a busy event loop holding the GIL) each hand-off is a wait.
 set_epoch_deadline = _fn(_nogil, "wasmtime_context_set_epoch_deadline", None, c_void_p, c_uint64)
+increment_epoch = _fn(_nogil, "wasmtime_engine_increment_epoch", None, c_void_p)
 val_new = _fn(_nogil, "wasmtime_component_val_new", c_void_p, c_void_p)
 val_delete = _fn(_nogil, "wasmtime_component_val_delete", None, c_void_p)
 error_new = _fn(_nogil, "wasmtime_error_new", c_void_p, c_char_p)
@@ -196,8 +197,12 @@ def context_address(store: Storelike) -> int:
 
 
 def address_of_pointer(ptr: Any) -> int:
-    """The address held by a ctypes pointer object (e.g. a wasmtime-py ``ptr()``)."""
-    addr = ctypes.cast(ptr, c_void_p).value
+    """The address held by a ctypes pointer object (e.g. a wasmtime-py ``ptr()``).
+
+    Read from the pointer's own bytes: ``ctypes.cast`` would tie the pointer into a
+    reference cycle, kept (with every store's context pointer) until the GC runs.
+    """
+    addr = c_void_p.from_buffer_copy(ptr).value
     assert addr
     return addr
 
@@ -209,5 +214,9 @@ def callback_address(cb: Any) -> int:
 
 
 def error_pointer(addr: int) -> Any:
-    """A ``wasmtime_error_t*`` as wasmtime-py's error constructor wants it."""
-    return ctypes.cast(c_void_p(addr), POINTER(ffi.wasmtime_error_t))
+    """A ``wasmtime_error_t*`` as wasmtime-py's error constructor wants it (made from the
+    address's bytes: no ``ctypes.cast`` reference cycle, see `address_of_pointer`)."""
+    return _ERROR_P.from_buffer_copy(c_void_p(addr))
+
+
+_ERROR_P = POINTER(ffi.wasmtime_error_t)

@@ -44,6 +44,11 @@ def raise_call_error(addr: int) -> NoReturn:
     """Raise for the ``wasmtime_error_t*`` at ``addr`` (ownership is taken)."""
     err = WasmtimeError._from_ptr(_abi.error_pointer(addr))
     exc = _take_pending()
-    if exc is not None:
-        raise exc from err
-    raise err
+    try:
+        if exc is not None:
+            raise exc from err
+        raise err
+    finally:
+        # Not kept in this frame, which the traceback keeps: no reference cycle for the
+        # garbage collector to find (the error is freed as soon as it is handled).
+        del err, exc

@@ -114,6 +114,7 @@ class WitWireFuncs:
     __slots__ = (
         "__weakref__",
         "_ctx",
+        "_drop",
         "_handle_fn",
         "_handle_p",
         "_handle_res",
@@ -151,7 +152,7 @@ class WitWireFuncs:
         self._handle_res = _abi.ResultVal()
         self._init_res_p = c_void_p(addressof(self._init_res))
         self._handle_res_p = c_void_p(addressof(self._handle_res))
-        weakref.finalize(self, _drop_results, self._init_res, self._handle_res)
+        self._drop = weakref.finalize(self, _drop_results, self._init_res, self._handle_res)
 
     @classmethod
     def resolve(cls, store: Storelike, instance: Instance) -> WitWireFuncs | None:
@@ -169,6 +170,11 @@ class WitWireFuncs:
                 return None
             funcs.append(func)
         return cls(store, funcs[0], funcs[1])
+
+    def close(self) -> None:
+        """Free the last results now (they would go with this object); call before closing
+        the store. The functions must not be called afterwards."""
+        self._drop()
 
     def _context(self, store: Storelike) -> c_void_p:
         if store is self._store:

@@ -91,18 +91,23 @@ class NativeInstance(SandboxedInstance):
         limits: Limits,
         stdio: GuestStdio,
         where: str,
+        due: float | None = None,
     ) -> None:
-        super().__init__(engine, limits, stdio, where)
+        super().__init__(engine, limits, stdio, where, due)
         self.world = world
         self.resources = Resources()
         try:
             instance = linker.instantiate(self.store, component)
         except wasmtime.WasmtimeError as e:
-            self.broken = True
+            self.close()
             raise ComponentLoadError(
                 f"cannot instantiate the component as a {world.name} handler: {e}", where=where
             ) from e
         self._handle = world.bind(self.store, instance, where)
+
+    def close(self) -> None:
+        self.resources = Resources()  # the host objects behind the guest's handles
+        super().close()
 
     def deliver(self, call: Call, message: Message) -> None:
         """Call the guest's handler; raise `HandlerError` if it returns an error, a
@@ -152,8 +157,8 @@ class NativeRuntime(StartedRuntime[NativeInstance]):
         self._stdio = stdio = GuestStdio.for_logger(self.logger)
         limits, world, where = self.spec.limits, self.world, self.where
 
-        def factory() -> NativeInstance:
-            return NativeInstance(self.engine, component, linker, world, limits, stdio, where)
+        def factory(due: float | None) -> NativeInstance:
+            return NativeInstance(self.engine, component, linker, world, limits, stdio, where, due)
 
         return self._instances(factory)
 
