@@ -11,6 +11,7 @@ depth limit stops runaway recursion.
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import uuid
@@ -221,16 +222,21 @@ class Gateway:
             once = await self.execute(query, variables, operation_name, auth)
             return Responses(self, _once(once))
         req = Request(auth)
-        started = subscribe(
-            self.schema,
-            prepared.document,
-            context_value=req,
-            variable_values=variables,
-            operation_name=operation_name,
-            executor_class=_Executor,
-        )
-        result = await started if inspect.isawaitable(started) else started
+        try:
+            started = subscribe(
+                self.schema,
+                prepared.document,
+                context_value=req,
+                variable_values=variables,
+                operation_name=operation_name,
+                executor_class=_Executor,
+            )
+            result = await started if inspect.isawaitable(started) else started
+        except BaseException:
+            await _close_all(req.streams)  # cancelled while it started: it listens no more
+            raise
         if isinstance(result, ExecutionResult):
+            await _close_all(req.streams)
             return [self.format_error(e) for e in result.errors or []]
         return Responses(self, result, req.streams)
 
@@ -305,6 +311,21 @@ async def _once(response: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
     yield response
 
 
+async def _close_all(streams: list[Any]) -> None:
+    """Close every stream, even when one fails or the caller is cancelled meanwhile
+    (each close is shielded and goes on; the cancellation is raised at the end)."""
+    cancelled: asyncio.CancelledError | None = None
+    for stream in streams:
+        try:
+            await asyncio.shield(stream.aclose())
+        except asyncio.CancelledError as e:
+            cancelled = e
+        except Exception as e:
+            log.warning("closing a subscription's stream failed: %s", e)
+    if cancelled is not None:
+        raise cancelled
+
+
 class Responses:
     """The responses of a started operation, JSON-ready; `aclose()` ends it (a
     subscription unsubscribes), whether or not it was read."""
@@ -327,8 +348,9 @@ class Responses:
         return item if isinstance(item, dict) else self._gateway.response(item)
 
     async def aclose(self) -> None:
-        close = getattr(self._source, "aclose", None)
-        if close is not None:
-            await close()
-        for stream in self._streams:
-            await stream.aclose()
+        try:
+            close = getattr(self._source, "aclose", None)
+            if close is not None:
+                await close()
+        finally:
+            await _close_all(self._streams)
