@@ -82,6 +82,12 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         graphiql=ns.graphiql,
         watch=ns.watch,
         broker=ns.broker,
+        max_depth=ns.max_depth,
+        max_aliases=ns.max_aliases,
+        max_fields=ns.max_fields,
+        max_repeats=ns.max_repeats,
+        max_tokens=ns.max_tokens,
+        request_timeout_s=ns.request_timeout,
         jwt_secret=ns.jwt_secret,
         jwt_public_key=ns.jwt_public_key,
         jwt_audience=ns.jwt_audience,
@@ -148,6 +154,34 @@ def parser() -> argparse.ArgumentParser:
         "--broker",
         help="where the typegraphs' channels run: memory:// (embedded, the default), "
         "nats://, amqp://, redis://, mqtt:// (WIRE_BROKER)",
+    )
+    limits = s.add_argument_group(
+        "limits", "what a client may cost; a request over one gets a clear error code"
+    )
+    limits.add_argument(
+        "--max-depth", type=int, help="nested field levels of a query (WIRE_MAX_DEPTH, 15)"
+    )
+    limits.add_argument(
+        "--max-aliases", type=int, help="aliased fields of a query (WIRE_MAX_ALIASES, 50)"
+    )
+    limits.add_argument(
+        "--max-fields",
+        type=int,
+        help="fields a query selects, fragments counted at each use (WIRE_MAX_FIELDS, 1000)",
+    )
+    limits.add_argument(
+        "--max-repeats",
+        type=int,
+        help="fields sharing one response name in one selection set (WIRE_MAX_REPEATS, 50)",
+    )
+    limits.add_argument(
+        "--max-tokens", type=int, help="lexical tokens of a query (WIRE_MAX_TOKENS, 10000)"
+    )
+    limits.add_argument(
+        "--request-timeout",
+        type=float,
+        metavar="S",
+        help="seconds a query or mutation may run (WIRE_REQUEST_TIMEOUT_S, 30)",
     )
     s.add_argument("--jwt-secret", help="HS256 key (prefer WIRE_JWT_SECRET: flags show in ps)")
     s.add_argument("--jwt-public-key", help="RS256 public key: PEM file (WIRE_JWT_PUBLIC_KEY)")

@@ -112,6 +112,7 @@ def publish_field(
     def resolve(_root: Any, info: GraphQLResolveInfo[Any], /, **kwargs: Any) -> bool:
         # Runs on a worker thread (the whole operation does): sending hops to the loop.
         req: Request = info.context
+        req.check_deadline(f"{host.name}.{name}")
         policies.enforce(name, req)
         svc = _service(messaging, host.name, name)
         payload = kwargs if struct is not None else kwargs["message"]

@@ -27,3 +27,9 @@ class AuthError(WireError):
     """The request's credentials are invalid (a bad token, unknown user, wrong password)."""
 
     code = "unauthenticated"
+
+
+class RequestTimeout(WireError):
+    """The operation ran past its deadline: nothing more was started."""
+
+    code = "request_timeout"

@@ -44,9 +44,12 @@ def _resolver(host: Host, policies: Policies, function: str) -> Any:
         policies.enforce(function, req)  # no guest involved: decide on the loop
         return await host.call(function, args, extra=req.extra)
 
+    where = f"{host.name}.{function}"
+
     # Positional-only parameters: an argument may be named `source` or `info`.
     def resolve(_source: Any, info: GraphQLResolveInfo[Any], /, **args: Any) -> Any:
         req: Request = info.context
+        req.check_deadline(where)  # past it, no guest (policy or function) starts
         if req.sync:
             policies.enforce(function, req)
             return host.call_sync(function, args, extra=req.extra)
