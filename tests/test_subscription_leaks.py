@@ -1,14 +1,18 @@
-"""Subscriptions never leak: `wire serve`'s app in this process (real uvicorn, real
-WebSockets) on the embedded broker, whose fan-out listeners the tests count.
+"""Subscriptions never leak, and a slow subscriber's backlog is bounded: `wire serve`'s app
+in this process (real uvicorn, real WebSockets) on the embedded broker, whose fan-out
+listeners the tests count.
 
 Every way a socket ends right after `subscribe` (the server closing it for a protocol
 violation, the client closing it or vanishing) must end the subscription: `/health`
-counts 0 and the broker keeps no listener."""
+counts 0 and the broker keeps no listener. A subscriber that does not read keeps at most
+`subscription_backlog` messages; it learns how many it lost from a `next` carrying a
+`subscription_overflow` error, and the subscription goes on."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Awaitable, Callable
 
 import httpx
@@ -128,3 +132,69 @@ async def test_shutdown_and_reload_end_every_subscription(
     assert not broker.fanout.get(s.channel)
     for ws in sockets:
         ws.transport.abort()
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+async def test_a_slow_subscriber_keeps_a_bounded_backlog(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    backlog, sent, pad = 50, 3000, "x" * 16_384  # 48 MiB if every message were kept
+    async with serve_limits(monkeypatch, subscription_backlog=backlog) as s:
+        # A client that reads nothing for now (one frame queued at most, then the socket
+        # buffers fill and the server's sends wait).
+        ws = await connect(
+            s.url.replace("http://", "ws://", 1),
+            subprotocols=[PROTOCOL],  # type: ignore[list-item]
+            max_queue=1,
+            max_size=None,
+            compression=None,  # the padding would compress to nothing
+            ping_interval=None,  # it would not read the pong
+        )
+        await ws.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await ws.recv()) == {"type": "connection_ack"}
+        await ws.send(SUBSCRIBE)
+        for _ in range(100):
+            if s.listeners() == 1:
+                break
+            await asyncio.sleep(0.05)
+        (listener,) = s.broker.fanout[s.channel]
+        service = s.version.messaging
+        assert service is not None
+        before = rss_mb()
+        most = 0
+        for n in range(sent):
+            await service.send(s.channel, {"n": n, "pad": pad})
+            most = max(most, listener.backlog.qsize())
+            await asyncio.sleep(0)  # the server's other tasks run meanwhile
+        grown = rss_mb() - before
+        assert most <= backlog  # never more waits for it than its backlog
+        assert grown < sent * len(pad) / 2**20 / 4, f"RSS grew {grown:.1f} MiB"
+
+        # Now it reads: what it got and what it was told it lost add up to what was sent,
+        # and the newest message is the last one it gets.
+        got: list[int] = []
+        lost = 0
+        while not got or got[-1] != sent - 1:
+            message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            assert message["type"] == "next" and message["id"] == "s"
+            payload = message["payload"]
+            if "errors" in payload:
+                (err,) = payload["errors"]
+                assert err["extensions"]["code"] == "subscription_overflow"
+                assert err["extensions"]["details"]["backlog"] == backlog
+                assert err["path"] == ["ticks"]
+                lost += err["extensions"]["details"]["dropped"]
+            else:
+                got.append(payload["data"]["ticks"]["n"])
+        assert got == sorted(got) and len(got) + lost == sent
+        assert lost > 0
+        # the subscription goes on
+        await service.send(s.channel, {"n": sent, "pad": ""})
+        message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+        assert message["payload"]["data"]["ticks"]["n"] == sent
+        await ws.close()
+        assert await settled(s) == (0, 0)

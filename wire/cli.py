@@ -88,6 +88,7 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         max_repeats=ns.max_repeats,
         max_tokens=ns.max_tokens,
         request_timeout_s=ns.request_timeout,
+        subscription_backlog=ns.subscription_backlog,
         jwt_secret=ns.jwt_secret,
         jwt_public_key=ns.jwt_public_key,
         jwt_audience=ns.jwt_audience,
@@ -182,6 +183,13 @@ def parser() -> argparse.ArgumentParser:
         type=float,
         metavar="S",
         help="seconds a query or mutation may run (WIRE_REQUEST_TIMEOUT_S, 30)",
+    )
+    limits.add_argument(
+        "--subscription-backlog",
+        type=int,
+        metavar="N",
+        help="messages kept for a slow subscriber; older ones are dropped with a notice "
+        "(WIRE_SUBSCRIPTION_BACKLOG, 1000)",
     )
     s.add_argument("--jwt-secret", help="HS256 key (prefer WIRE_JWT_SECRET: flags show in ps)")
     s.add_argument("--jwt-public-key", help="RS256 public key: PEM file (WIRE_JWT_PUBLIC_KEY)")

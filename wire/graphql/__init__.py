@@ -1,7 +1,14 @@
 """The GraphQL gateway: a typegraph as a graphql-core schema, policies, auth, `gql`."""
 
 from .auth import ANONYMOUS, AuthConfig, AuthContext, Authenticator
-from .errors import AuthError, PolicyDenied, PolicyFailed, RequestTimeout, SchemaError
+from .errors import (
+    AuthError,
+    PolicyDenied,
+    PolicyFailed,
+    RequestTimeout,
+    SchemaError,
+    SubscriptionOverflow,
+)
 from .gateway import Gateway
 from .limits import Limits
 from .policies import Policies, Request
@@ -21,5 +28,6 @@ __all__ = [
     "Request",
     "RequestTimeout",
     "SchemaError",
+    "SubscriptionOverflow",
     "build_schema",
 ]

@@ -33,3 +33,9 @@ class RequestTimeout(WireError):
     """The operation ran past its deadline: nothing more was started."""
 
     code = "request_timeout"
+
+
+class SubscriptionOverflow(WireError):
+    """A subscriber read too slowly: the oldest messages of its backlog were dropped."""
+
+    code = "subscription_overflow"

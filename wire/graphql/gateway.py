@@ -117,7 +117,7 @@ class Gateway:
         self.policies = Policies(host)
         # The server sets it once the typegraph's channels run (channel fields use it).
         self.messaging: MessagingService | None = None
-        self.schema = build_schema(host, self.policies, lambda: self.messaging)
+        self.schema = build_schema(host, self.policies, lambda: self.messaging, self.limits)
         basic = host.document.get("auth", {}).get("basic", [])
         self.authenticator = Authenticator(auth or AuthConfig(), host.name, basic, env)
         self._prepare = lru_cache(maxsize=cache_size)(self._prepare_uncached)

@@ -44,6 +44,7 @@ class Limits:
     max_repeats: int = 50  # fields sharing one response name in one selection set
     max_tokens: int = 10_000  # lexical tokens (and, separately, comments) of the document
     request_timeout_s: float = 30.0  # wall clock per query or mutation
+    subscription_backlog: int = 1000  # messages kept for a slow subscriber (oldest dropped)
 
     def __post_init__(self) -> None:
         for name in ("max_depth", "max_aliases", "max_fields", "max_repeats", "max_tokens"):
@@ -51,6 +52,8 @@ class Limits:
                 raise ValueError(f"{name} must be at least 1")
         if self.request_timeout_s <= 0:
             raise ValueError("request_timeout_s must be positive")
+        if self.subscription_backlog < 1:
+            raise ValueError("subscription_backlog must be at least 1")
 
 
 # Each limit as clients see it: its setting, how an operator raises it, what was found.

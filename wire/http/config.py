@@ -37,6 +37,7 @@ class ServerConfig:
     max_repeats: int = Limits.max_repeats  # WIRE_MAX_REPEATS
     max_tokens: int = Limits.max_tokens  # WIRE_MAX_TOKENS
     request_timeout_s: float = Limits.request_timeout_s  # WIRE_REQUEST_TIMEOUT_S
+    subscription_backlog: int = Limits.subscription_backlog  # WIRE_SUBSCRIPTION_BACKLOG
     auth: AuthConfig = field(default_factory=AuthConfig)
 
     @property
@@ -49,6 +50,7 @@ class ServerConfig:
             max_repeats=self.max_repeats,
             max_tokens=self.max_tokens,
             request_timeout_s=self.request_timeout_s,
+            subscription_backlog=self.subscription_backlog,
         )
 
     @classmethod
@@ -84,6 +86,7 @@ class ServerConfig:
         put("max_repeats", "WIRE_MAX_REPEATS", int)
         put("max_tokens", "WIRE_MAX_TOKENS", int)
         put("request_timeout_s", "WIRE_REQUEST_TIMEOUT_S", float)
+        put("subscription_backlog", "WIRE_SUBSCRIPTION_BACKLOG", int)
         auth_flags = {k: flags.pop(k, None) for k in list(flags) if k.startswith("jwt_")}
         values.update({k: v for k, v in flags.items() if v is not None})
         values["auth"] = AuthConfig.from_env(env, **auth_flags)
