@@ -82,6 +82,8 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         graphiql=ns.graphiql,
         watch=ns.watch,
         broker=ns.broker,
+        header_timeout_s=ns.header_timeout,
+        body_timeout_s=ns.body_timeout,
         max_depth=ns.max_depth,
         max_aliases=ns.max_aliases,
         max_fields=ns.max_fields,
@@ -190,6 +192,18 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="messages kept for a slow subscriber; older ones are dropped with a notice "
         "(WIRE_SUBSCRIPTION_BACKLOG, 1000)",
+    )
+    limits.add_argument(
+        "--header-timeout",
+        type=float,
+        metavar="S",
+        help="seconds a client has to send a request's head (WIRE_HEADER_TIMEOUT_S, 10)",
+    )
+    limits.add_argument(
+        "--body-timeout",
+        type=float,
+        metavar="S",
+        help="seconds a client has to send a request's body (WIRE_BODY_TIMEOUT_S, 30)",
     )
     s.add_argument("--jwt-secret", help="HS256 key (prefer WIRE_JWT_SECRET: flags show in ps)")
     s.add_argument("--jwt-public-key", help="RS256 public key: PEM file (WIRE_JWT_PUBLIC_KEY)")

@@ -30,6 +30,9 @@ class ServerConfig:
     watch: bool = False  # WIRE_WATCH: reload a typegraph when its files change
     graceful_shutdown_s: float = 30.0  # WIRE_GRACEFUL_SHUTDOWN_S
     broker: str = "memory://"  # WIRE_BROKER: where typegraphs' channels run
+    # Slow clients: the request head, then the body, must arrive within these (else 408).
+    header_timeout_s: float = 10.0  # WIRE_HEADER_TIMEOUT_S
+    body_timeout_s: float = 30.0  # WIRE_BODY_TIMEOUT_S
     # What one GraphQL operation may cost (see wire/graphql/limits.py).
     max_depth: int = Limits.max_depth  # WIRE_MAX_DEPTH
     max_aliases: int = Limits.max_aliases  # WIRE_MAX_ALIASES
@@ -80,6 +83,8 @@ class ServerConfig:
         put("watch", "WIRE_WATCH", flag)
         put("graceful_shutdown_s", "WIRE_GRACEFUL_SHUTDOWN_S", float)
         put("broker", "WIRE_BROKER", str)
+        put("header_timeout_s", "WIRE_HEADER_TIMEOUT_S", float)
+        put("body_timeout_s", "WIRE_BODY_TIMEOUT_S", float)
         put("max_depth", "WIRE_MAX_DEPTH", int)
         put("max_aliases", "WIRE_MAX_ALIASES", int)
         put("max_fields", "WIRE_MAX_FIELDS", int)
@@ -97,6 +102,9 @@ class ServerConfig:
             raise ConfigError("workers must be at least 1")
         if cfg.max_body_bytes < 1024:
             raise ConfigError("max_body_bytes must be at least 1024")
+        for name in ("header_timeout_s", "body_timeout_s"):
+            if getattr(cfg, name) <= 0:
+                raise ConfigError(f"{name} must be positive")
         try:
             cfg.limits  # noqa: B018 - checks the GraphQL limits
         except ValueError as e:
