@@ -6,11 +6,14 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from .errors import WireError
+
+if TYPE_CHECKING:
+    from .host import Host
 
 log = logging.getLogger("wire.cli")
 
@@ -65,9 +68,27 @@ def cmd_call(ns: argparse.Namespace) -> int:
         raise WireError(f"the arguments are not valid JSON: {e}", where="wire call") from e
     logging.getLogger("wire.build").setLevel(logging.INFO)
     with Host.load(ns.typegraph, name=ns.name) as host:
+        if not ns.trusted and ns.function in host.functions:
+            _authorize_anonymous(host, ns.function)
         result = host.call_sync(ns.function, args)
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
     return 0
+
+
+def _authorize_anonymous(host: Host, function: str) -> None:
+    """`wire call` without `--trusted` is an anonymous client: the function's policies
+    decide, as they would over HTTP without credentials."""
+    from .graphql import ANONYMOUS, Policies, PolicyDenied, Request
+
+    try:
+        Policies(host).enforce_exposed(function, Request(ANONYMOUS, sync=True))
+    except PolicyDenied as e:
+        raise PolicyDenied(
+            f"{e.message} (wire call runs as an anonymous client; --trusted runs it as "
+            "the operator, without policies)",
+            where=e.where,
+            details=e.details,
+        ) from None
 
 
 def cmd_serve(ns: argparse.Namespace) -> int:
@@ -123,11 +144,23 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="rebuild even when up to date")
     s.set_defaults(run=cmd_build)
 
-    s = sub.add_parser("call", help="call a function of a typegraph and print its JSON result")
+    s = sub.add_parser(
+        "call",
+        help="call a function of a typegraph and print its JSON result",
+        description="Runs the function in this process as an anonymous client would call "
+        "it over GraphQL: it must be exposed, and its policies apply (a denied call runs "
+        "nothing and fails with policy_denied). --trusted runs it as the operator instead.",
+    )
     s.add_argument("typegraph")
     s.add_argument("function")
     s.add_argument("args", nargs="?", default="{}", help="JSON arguments (default: {})")
     s.add_argument("--name", help="which @typegraph, when the file has several")
+    s.add_argument(
+        "--trusted",
+        action="store_true",
+        help="the operator's path: any function of the typegraph (exposed or not, a "
+        "channel handler too), no policies",
+    )
     s.set_defaults(run=cmd_call)
 
     s = sub.add_parser(

@@ -121,6 +121,16 @@ class Policies:
             message = f"no policy allowed access to '{function}' (every policy in its chain passed)"
         raise PolicyDenied(message, where=f"{self.host.name}.{function}")
 
+    def enforce_exposed(self, function: str, req: Request) -> None:
+        """`enforce` for a function called by name, outside GraphQL (`wire call`): a
+        function the typegraph does not expose (a channel handler, say) is denied too."""
+        if function not in self.chains:
+            raise PolicyDenied(
+                f"'{function}' is not exposed: no client may call it",
+                where=f"{self.host.name}.{function}",
+            )
+        self.enforce(function, req)
+
     def _decide(self, e: Entry, function: str, req: Request) -> str:
         if e.kind == "public":
             return "allow"
