@@ -9,6 +9,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = "examples/math/typegraph.py"
+GATEWAY = "examples/gateway/typegraph.py"
+ORDERS = "examples/orders/typegraph.py"
+ANONYMOUS = (
+    " (wire call runs as an anonymous client; --trusted runs it as the operator, without policies)"
+)
 
 
 def wire(*args: str) -> subprocess.CompletedProcess[str]:
@@ -71,3 +76,38 @@ def test_bad_typegraph_file_is_a_clear_error(tmp_path: Path) -> None:
     out = wire("call", str(tg), "f", "{}")
     assert out.returncode == 1
     assert "functions.f.input.fields.a: minimum 5 is greater than maximum 2" in out.stderr
+
+
+def test_call_runs_as_an_anonymous_client_unless_trusted() -> None:
+    denied = wire("call", GATEWAY, "forbidden")
+    assert denied.returncode == 1
+    assert (
+        "error [policy_denied]: gateway.forbidden: access to 'forbidden' denied by policy "
+        "'deny'" + ANONYMOUS in denied.stderr
+    ), denied.stderr
+    assert "must never run" not in denied.stderr  # the guest was not called
+    internal = wire("call", GATEWAY, "secret")
+    assert internal.returncode == 1
+    assert (
+        "error [policy_denied]: gateway.secret: 'secret' is internal: only guests reach it, "
+        "through the gql hostcall" + ANONYMOUS in internal.stderr
+    ), internal.stderr
+    admin_only = wire("call", GATEWAY, "stats")  # a custom policy decides, for anonymous
+    assert admin_only.returncode == 1 and "error [policy_denied]" in admin_only.stderr
+    # a public function reading the internal one through gql (a guest's gql is internal)
+    reveal = wire("call", GATEWAY, "reveal")
+    assert (reveal.returncode, reveal.stdout) == (0, '"revealed: the eagle has landed"\n')
+    # --trusted: the operator's path, no policies
+    trusted = wire("call", GATEWAY, "secret", "--trusted")
+    assert (trusted.returncode, trusted.stdout) == (0, '"the eagle has landed"\n')
+
+
+def test_call_refuses_a_function_no_client_may_call() -> None:
+    # `ship` handles orders.placed: bound to a channel, not exposed
+    out = wire("call", ORDERS, "ship", '{"id": 1, "item": "book", "qty": 2}')
+    assert out.returncode == 1
+    assert (
+        "error [policy_denied]: orders.ship: 'ship' is not exposed: no client may call it"
+        + ANONYMOUS
+        in out.stderr
+    ), out.stderr

@@ -6,11 +6,14 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from .errors import WireError
+
+if TYPE_CHECKING:
+    from .host import Host
 
 log = logging.getLogger("wire.cli")
 
@@ -65,9 +68,27 @@ def cmd_call(ns: argparse.Namespace) -> int:
         raise WireError(f"the arguments are not valid JSON: {e}", where="wire call") from e
     logging.getLogger("wire.build").setLevel(logging.INFO)
     with Host.load(ns.typegraph, name=ns.name) as host:
+        if not ns.trusted and ns.function in host.functions:
+            _authorize_anonymous(host, ns.function)
         result = host.call_sync(ns.function, args)
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
     return 0
+
+
+def _authorize_anonymous(host: Host, function: str) -> None:
+    """`wire call` without `--trusted` is an anonymous client: the function's policies
+    decide, as they would over HTTP without credentials."""
+    from .graphql import ANONYMOUS, Policies, PolicyDenied, Request
+
+    try:
+        Policies(host).enforce_exposed(function, Request(ANONYMOUS, sync=True))
+    except PolicyDenied as e:
+        raise PolicyDenied(
+            f"{e.message} (wire call runs as an anonymous client; --trusted runs it as "
+            "the operator, without policies)",
+            where=e.where,
+            details=e.details,
+        ) from None
 
 
 def cmd_serve(ns: argparse.Namespace) -> int:
@@ -82,6 +103,15 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         graphiql=ns.graphiql,
         watch=ns.watch,
         broker=ns.broker,
+        header_timeout_s=ns.header_timeout,
+        body_timeout_s=ns.body_timeout,
+        max_depth=ns.max_depth,
+        max_aliases=ns.max_aliases,
+        max_fields=ns.max_fields,
+        max_repeats=ns.max_repeats,
+        max_tokens=ns.max_tokens,
+        request_timeout_s=ns.request_timeout,
+        subscription_backlog=ns.subscription_backlog,
         jwt_secret=ns.jwt_secret,
         jwt_public_key=ns.jwt_public_key,
         jwt_audience=ns.jwt_audience,
@@ -114,11 +144,23 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="rebuild even when up to date")
     s.set_defaults(run=cmd_build)
 
-    s = sub.add_parser("call", help="call a function of a typegraph and print its JSON result")
+    s = sub.add_parser(
+        "call",
+        help="call a function of a typegraph and print its JSON result",
+        description="Runs the function in this process as an anonymous client would call "
+        "it over GraphQL: it must be exposed, and its policies apply (a denied call runs "
+        "nothing and fails with policy_denied). --trusted runs it as the operator instead.",
+    )
     s.add_argument("typegraph")
     s.add_argument("function")
     s.add_argument("args", nargs="?", default="{}", help="JSON arguments (default: {})")
     s.add_argument("--name", help="which @typegraph, when the file has several")
+    s.add_argument(
+        "--trusted",
+        action="store_true",
+        help="the operator's path: any function of the typegraph (exposed or not, a "
+        "channel handler too), no policies",
+    )
     s.set_defaults(run=cmd_call)
 
     s = sub.add_parser(
@@ -148,6 +190,53 @@ def parser() -> argparse.ArgumentParser:
         "--broker",
         help="where the typegraphs' channels run: memory:// (embedded, the default), "
         "nats://, amqp://, redis://, mqtt:// (WIRE_BROKER)",
+    )
+    limits = s.add_argument_group(
+        "limits", "what a client may cost; a request over one gets a clear error code"
+    )
+    limits.add_argument(
+        "--max-depth", type=int, help="nested field levels of a query (WIRE_MAX_DEPTH, 15)"
+    )
+    limits.add_argument(
+        "--max-aliases", type=int, help="aliased fields of a query (WIRE_MAX_ALIASES, 50)"
+    )
+    limits.add_argument(
+        "--max-fields",
+        type=int,
+        help="fields a query selects, fragments counted at each use (WIRE_MAX_FIELDS, 1000)",
+    )
+    limits.add_argument(
+        "--max-repeats",
+        type=int,
+        help="fields sharing one response name in one selection set (WIRE_MAX_REPEATS, 50)",
+    )
+    limits.add_argument(
+        "--max-tokens", type=int, help="lexical tokens of a query (WIRE_MAX_TOKENS, 10000)"
+    )
+    limits.add_argument(
+        "--request-timeout",
+        type=float,
+        metavar="S",
+        help="seconds a query or mutation may run (WIRE_REQUEST_TIMEOUT_S, 30)",
+    )
+    limits.add_argument(
+        "--subscription-backlog",
+        type=int,
+        metavar="N",
+        help="messages kept for a slow subscriber; older ones are dropped with a notice "
+        "(WIRE_SUBSCRIPTION_BACKLOG, 1000)",
+    )
+    limits.add_argument(
+        "--header-timeout",
+        type=float,
+        metavar="S",
+        help="seconds a client has to send a request's head (WIRE_HEADER_TIMEOUT_S, 10)",
+    )
+    limits.add_argument(
+        "--body-timeout",
+        type=float,
+        metavar="S",
+        help="seconds a client has to send a request's body (WIRE_BODY_TIMEOUT_S, 30)",
     )
     s.add_argument("--jwt-secret", help="HS256 key (prefer WIRE_JWT_SECRET: flags show in ps)")
     s.add_argument("--jwt-public-key", help="RS256 public key: PEM file (WIRE_JWT_PUBLIC_KEY)")

@@ -1,8 +1,16 @@
 """The GraphQL gateway: a typegraph as a graphql-core schema, policies, auth, `gql`."""
 
 from .auth import ANONYMOUS, AuthConfig, AuthContext, Authenticator
-from .errors import AuthError, PolicyDenied, PolicyFailed, SchemaError
+from .errors import (
+    AuthError,
+    PolicyDenied,
+    PolicyFailed,
+    RequestTimeout,
+    SchemaError,
+    SubscriptionOverflow,
+)
 from .gateway import Gateway
+from .limits import Limits
 from .policies import Policies, Request
 from .schema import build_schema
 
@@ -13,10 +21,13 @@ __all__ = [
     "AuthError",
     "Authenticator",
     "Gateway",
+    "Limits",
     "Policies",
     "PolicyDenied",
     "PolicyFailed",
     "Request",
+    "RequestTimeout",
     "SchemaError",
+    "SubscriptionOverflow",
     "build_schema",
 ]

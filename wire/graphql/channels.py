@@ -2,7 +2,10 @@
 
 - a `subscribe` op is a `Subscription` field typed by the channel's message type: it
   streams every message sent on the channel from the moment the subscription starts
-  (payloads were checked against the channel's type by the messaging service);
+  (payloads were checked against the channel's type by the messaging service). A
+  subscriber that reads more slowly than messages come keeps the newest
+  `subscription_backlog` of them: the oldest are dropped, and the next response is an
+  error `subscription_overflow` saying how many (the subscription goes on);
 - a `publish` op is a `Mutation` field whose arguments are the message's fields (or one
   `message` argument when the message is not a struct): it checks the message against
   the channel's JSON Schema (`invalid_payload`, with `details: [{path, message}]`), sends
@@ -28,7 +31,10 @@ from graphql import (
 
 from ..host import Host
 from ..messaging.errors import InvalidPayload, MessagingError
+from ..messaging.stream import Dropped
 from ..validation import as_details, describe
+from .errors import SubscriptionOverflow
+from .limits import Limits
 from .names import check_name
 from .policies import Policies, Request
 from .types import TypeMapper
@@ -65,7 +71,12 @@ def mark_outputs(doc: dict[str, Any], types: TypeMapper) -> None:
 
 
 def subscription_field(
-    host: Host, policies: Policies, types: TypeMapper, messaging: MessagingRef, name: str
+    host: Host,
+    policies: Policies,
+    types: TypeMapper,
+    messaging: MessagingRef,
+    name: str,
+    limits: Limits,
 ) -> GraphQLField:
     doc = host.document
     op = doc["channel_ops"][name]
@@ -81,9 +92,18 @@ def subscription_field(
             policies.enforce(name, req)
         stream = await _service(messaging, host.name, name).listen(channel)
         req.streams.append(stream)
+        stream.backlog = limits.subscription_backlog
         return stream
 
     def resolve(event: Any, _info: GraphQLResolveInfo[Any], /, **_args: Any) -> Any:
+        if isinstance(event, Dropped):
+            raise SubscriptionOverflow(
+                f"{event.count} message(s) of channel {channel!r} were dropped: this "
+                f"subscriber read more slowly than they came, and at most {event.backlog} "
+                "wait for it (the oldest go first); the subscription goes on",
+                where=f"{host.name}.{name}",
+                details={"dropped": event.count, "backlog": event.backlog},
+            )
         return event.payload
 
     return GraphQLField(
@@ -112,6 +132,7 @@ def publish_field(
     def resolve(_root: Any, info: GraphQLResolveInfo[Any], /, **kwargs: Any) -> bool:
         # Runs on a worker thread (the whole operation does): sending hops to the loop.
         req: Request = info.context
+        req.check_deadline(f"{host.name}.{name}")
         policies.enforce(name, req)
         svc = _service(messaging, host.name, name)
         payload = kwargs if struct is not None else kwargs["message"]

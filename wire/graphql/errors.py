@@ -27,3 +27,15 @@ class AuthError(WireError):
     """The request's credentials are invalid (a bad token, unknown user, wrong password)."""
 
     code = "unauthenticated"
+
+
+class RequestTimeout(WireError):
+    """The operation ran past its deadline: nothing more was started."""
+
+    code = "request_timeout"
+
+
+class SubscriptionOverflow(WireError):
+    """A subscriber read too slowly: the oldest messages of its backlog were dropped."""
+
+    code = "subscription_overflow"

@@ -2,15 +2,18 @@
 `gql` hostcall that lets its guests query the same schema.
 
 Parsed and validated documents are cached by query text (a small query runs in tens
-of µs with the cache, ten times that without). Execution is async for HTTP requests
-(guests run on the host's worker pool) and synchronous inside a guest's `gql`
+of µs with the cache, ten times that without); a document over the cost `Limits` is
+refused there, before anything runs (`query_too_complex`). Execution is async for HTTP
+requests (guests run on the host's worker pool) and synchronous inside a guest's `gql`
 hostcall, on the very worker thread that runs the calling guest: a nested call never
 waits for the pool, so it cannot deadlock whatever the pool size, and the runtime's
-depth limit stops runaway recursion.
+depth limit stops runaway recursion. Every query or mutation has a deadline
+(`request_timeout`), which a nested `gql` shares with the request that made it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 import uuid
@@ -29,6 +32,7 @@ from graphql import (
     execute_sync,
     get_operation_ast,
     parse,
+    specified_rules,
     subscribe,
     validate,
 )
@@ -39,6 +43,8 @@ from ..host import Host
 from ..hostcalls import CallerContext
 from ..paths import OPS_DIR
 from .auth import ANONYMOUS, AuthConfig, AuthContext, Authenticator
+from .errors import RequestTimeout
+from .limits import Deadline, Limits, cost_rule, too_complex
 from .policies import Policies, Request
 from .schema import build_schema
 
@@ -60,7 +66,7 @@ MASKED_CODES = frozenset(
         "op_failed",
     }
 )
-MAX_TOKENS = 20_000  # a parse bound on top of the HTTP size limit
+TOKEN_LIMIT_HIT = "Syntax Error: Document contains more than"
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,8 @@ class Prepared:
 
 
 def _coded(error: GraphQLError, code: str) -> GraphQLError:
-    error.extensions = {**(error.extensions or {}), "code": code}
+    """`error` with `code`, unless it has one (a cost limit's `query_too_complex`)."""
+    error.extensions = {"code": code, **(error.extensions or {})}
     return error
 
 
@@ -100,14 +107,17 @@ class Gateway:
         production: bool = False,
         env: Mapping[str, str] | None = None,
         cache_size: int = 1024,
+        limits: Limits | None = None,
     ) -> None:
         self.host = host
         self.name = host.name
         self.production = production
+        self.limits = limits or Limits()
+        self._rules = (cost_rule(self.limits), *specified_rules)
         self.policies = Policies(host)
         # The server sets it once the typegraph's channels run (channel fields use it).
         self.messaging: MessagingService | None = None
-        self.schema = build_schema(host, self.policies, lambda: self.messaging)
+        self.schema = build_schema(host, self.policies, lambda: self.messaging, self.limits)
         basic = host.document.get("auth", {}).get("basic", [])
         self.authenticator = Authenticator(auth or AuthConfig(), host.name, basic, env)
         self._prepare = lru_cache(maxsize=cache_size)(self._prepare_uncached)
@@ -137,11 +147,16 @@ class Gateway:
     # -- preparing ---------------------------------------------------------------
 
     def _prepare_uncached(self, query: str) -> Prepared:
+        tokens = self.limits.max_tokens
         try:
-            document = parse(query, max_tokens=MAX_TOKENS)
+            document = parse(query, max_lexical_tokens=tokens, max_comments=tokens)
         except GraphQLError as e:
+            if e.message.startswith(TOKEN_LIMIT_HIT):  # parsing stopped there
+                return Prepared(
+                    None, (too_complex(self.limits, "tokens", tokens + 1, at_least=True),)
+                )
             return Prepared(None, (_coded(e, "graphql_parse_failed"),))
-        errors = validate(self.schema, document)
+        errors = validate(self.schema, document, self._rules)
         if errors:
             return Prepared(None, tuple(_coded(e, "graphql_validation_failed") for e in errors))
         return Prepared(document, ())
@@ -168,10 +183,23 @@ class Gateway:
         The whole operation runs on one worker thread, guests inline: one hop from the
         event loop per request instead of one per resolver plus graphql-core's async
         machinery (measured: ~140 µs instead of ~390 µs for a one-field query).
+
+        Past the deadline (`limits.request_timeout_s`, waiting for a worker included) it
+        answers `request_timeout` at once; the worker finishes the guest call in flight
+        (which has its own deadline) and starts nothing more.
         """
-        return await self.host.run(
-            lambda: self.execute_sync(query, variables, operation_name, auth)
-        )
+        deadline = Deadline(self.limits.request_timeout_s)
+        try:
+            return await asyncio.wait_for(
+                self.host.run(
+                    lambda: self.execute_sync(query, variables, operation_name, auth, deadline)
+                ),
+                deadline.remaining,
+            )
+        except TimeoutError:
+            timeout = RequestTimeout(deadline.message(), where=self.name)
+            error = GraphQLError(timeout.message, original_error=timeout)
+            return {"data": None, "errors": [self.format_error(error)]}
 
     def execute_sync(
         self,
@@ -179,8 +207,11 @@ class Gateway:
         variables: dict[str, Any] | None = None,
         operation_name: str | None = None,
         auth: AuthContext = ANONYMOUS,
+        deadline: Deadline | None = None,
     ) -> dict[str, Any]:
-        """Like `execute`, on this thread, every guest inline (also the `gql` path)."""
+        """Like `execute`, on this thread, every guest inline (also the `gql` path); a
+        resolver that would call a guest after `deadline` (default: the request timeout
+        from now) fails with `request_timeout` instead."""
         prepared = self._prepare(query)
         if prepared.document is None:
             return self.response(ExecutionResult(None, list(prepared.errors)))
@@ -192,10 +223,12 @@ class Gateway:
                 extensions={"code": "subscription_needs_websocket"},
             )
             return self.response(ExecutionResult(None, [error]))
+        if deadline is None:
+            deadline = Deadline(self.limits.request_timeout_s)
         result = execute_sync(
             self.schema,
             prepared.document,
-            context_value=Request(auth, sync=True),
+            context_value=Request(auth, sync=True, deadline=deadline),
             variable_values=variables,
             operation_name=operation_name,
             executor_class=_Executor,
@@ -221,16 +254,21 @@ class Gateway:
             once = await self.execute(query, variables, operation_name, auth)
             return Responses(self, _once(once))
         req = Request(auth)
-        started = subscribe(
-            self.schema,
-            prepared.document,
-            context_value=req,
-            variable_values=variables,
-            operation_name=operation_name,
-            executor_class=_Executor,
-        )
-        result = await started if inspect.isawaitable(started) else started
+        try:
+            started = subscribe(
+                self.schema,
+                prepared.document,
+                context_value=req,
+                variable_values=variables,
+                operation_name=operation_name,
+                executor_class=_Executor,
+            )
+            result = await started if inspect.isawaitable(started) else started
+        except BaseException:
+            await _close_all(req.streams)  # cancelled while it started: it listens no more
+            raise
         if isinstance(result, ExecutionResult):
+            await _close_all(req.streams)
             return [self.format_error(e) for e in result.errors or []]
         return Responses(self, result, req.streams)
 
@@ -297,12 +335,30 @@ class Gateway:
                 )
         caller = ctx.extra.get("auth")
         auth = caller if isinstance(caller, AuthContext) else ANONYMOUS
-        res = self.execute_sync(args["query"], variables, None, auth.as_internal())
+        # The request that made the call bounds it (outside one: a deadline of its own).
+        shared = ctx.extra.get("deadline")
+        deadline = shared if isinstance(shared, Deadline) else None
+        res = self.execute_sync(args["query"], variables, None, auth.as_internal(), deadline)
         return {"data": res.get("data"), "errors": res.get("errors", [])}
 
 
 async def _once(response: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
     yield response
+
+
+async def _close_all(streams: list[Any]) -> None:
+    """Close every stream, even when one fails or the caller is cancelled meanwhile
+    (each close is shielded and goes on; the cancellation is raised at the end)."""
+    cancelled: asyncio.CancelledError | None = None
+    for stream in streams:
+        try:
+            await asyncio.shield(stream.aclose())
+        except asyncio.CancelledError as e:
+            cancelled = e
+        except Exception as e:
+            log.warning("closing a subscription's stream failed: %s", e)
+    if cancelled is not None:
+        raise cancelled
 
 
 class Responses:
@@ -327,8 +383,9 @@ class Responses:
         return item if isinstance(item, dict) else self._gateway.response(item)
 
     async def aclose(self) -> None:
-        close = getattr(self._source, "aclose", None)
-        if close is not None:
-            await close()
-        for stream in self._streams:
-            await stream.aclose()
+        try:
+            close = getattr(self._source, "aclose", None)
+            if close is not None:
+                await close()
+        finally:
+            await _close_all(self._streams)

@@ -24,6 +24,7 @@ from ..errors import WireError
 from ..host import Host
 from .auth import AuthContext
 from .errors import PolicyDenied, PolicyFailed
+from .limits import Deadline
 
 Decision = Literal["allow", "deny", "pass"]
 DECISIONS = ("allow", "deny", "pass")
@@ -41,11 +42,19 @@ class Request:
     decisions: dict[tuple[str, str], str] = field(default_factory=dict)
     # What a subscription opened (message streams): closed when the operation ends.
     streams: list[Any] = field(default_factory=list)
+    # Past it, no resolver calls a guest (None: no deadline, a subscription's stream).
+    deadline: Deadline | None = None
 
     @property
     def extra(self) -> dict[str, Any]:
-        """What guest calls carry (CallerContext.extra): a nested `gql` reads the caller."""
-        return {"auth": self.auth}
+        """What guest calls carry (CallerContext.extra): a nested `gql` reads the caller
+        and shares its deadline."""
+        return {"auth": self.auth, "deadline": self.deadline}
+
+    def check_deadline(self, where: str) -> None:
+        """Raise `RequestTimeout` when the operation is past its deadline."""
+        if self.deadline is not None:
+            self.deadline.check(where)
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,16 @@ class Policies:
         else:
             message = f"no policy allowed access to '{function}' (every policy in its chain passed)"
         raise PolicyDenied(message, where=f"{self.host.name}.{function}")
+
+    def enforce_exposed(self, function: str, req: Request) -> None:
+        """`enforce` for a function called by name, outside GraphQL (`wire call`): a
+        function the typegraph does not expose (a channel handler, say) is denied too."""
+        if function not in self.chains:
+            raise PolicyDenied(
+                f"'{function}' is not exposed: no client may call it",
+                where=f"{self.host.name}.{function}",
+            )
+        self.enforce(function, req)
 
     def _decide(self, e: Entry, function: str, req: Request) -> str:
         if e.kind == "public":

@@ -25,6 +25,7 @@ from graphql import (
 from ..host import Host
 from . import channels
 from .errors import SchemaError
+from .limits import Limits
 from .names import NameTable, check_name
 from .policies import Policies, Request
 from .types import TypeMapper
@@ -44,9 +45,12 @@ def _resolver(host: Host, policies: Policies, function: str) -> Any:
         policies.enforce(function, req)  # no guest involved: decide on the loop
         return await host.call(function, args, extra=req.extra)
 
+    where = f"{host.name}.{function}"
+
     # Positional-only parameters: an argument may be named `source` or `info`.
     def resolve(_source: Any, info: GraphQLResolveInfo[Any], /, **args: Any) -> Any:
         req: Request = info.context
+        req.check_deadline(where)  # past it, no guest (policy or function) starts
         if req.sync:
             policies.enforce(function, req)
             return host.call_sync(function, args, extra=req.extra)
@@ -57,10 +61,15 @@ def _resolver(host: Host, policies: Policies, function: str) -> Any:
 
 
 def build_schema(
-    host: Host, policies: Policies, messaging: channels.MessagingRef = lambda: None
+    host: Host,
+    policies: Policies,
+    messaging: channels.MessagingRef = lambda: None,
+    limits: Limits | None = None,
 ) -> GraphQLSchema:
     """The schema of `host`'s typegraph; a `SchemaError` when it cannot be served.
-    `messaging` gives the messaging service that channel fields use (when running)."""
+    `messaging` gives the messaging service that channel fields use (when running);
+    `limits` bound its subscriptions' backlogs."""
+    limits = limits or Limits()
     doc = host.document
     tg = doc["name"]
     names = NameTable(tg)
@@ -84,7 +93,7 @@ def build_schema(
     for name, op in doc.get("channel_ops", {}).items():
         if op["operation"] == "subscribe":
             roots["Subscription"][name] = channels.subscription_field(
-                host, policies, types, messaging, name
+                host, policies, types, messaging, name, limits
             )
         else:
             roots["Mutation"][name] = channels.publish_field(host, policies, types, messaging, name)

@@ -12,7 +12,9 @@
 
 Status codes: 200 for every well-formed GraphQL request (its errors are in the body,
 each with `extensions.code`), 400 for a malformed one, 401 for bad credentials,
-404/405/413/415 as HTTP means them, 503 for a typegraph that failed to load.
+404/405/413/415 as HTTP means them, 408 for a body that did not arrive in time (the
+head has its own deadline, `head_timeout.py`), 503 for a typegraph that failed to load.
+A client that goes away mid-body is one log line.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
@@ -63,8 +65,9 @@ class HttpError(Exception):
         return ORJSONResponse(body, status_code=self.status, headers=self.headers)
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, or 413 as soon as it is known to exceed `limit` bytes."""
+async def read_body(request: Request, limit: int, timeout: float) -> bytes:
+    """The request body; 413 as soon as it is known to exceed `limit` bytes, 408 when it
+    is not all in within `timeout` seconds. `ClientDisconnect` when the client goes away."""
     too_large = HttpError(413, "request_too_large", f"the request body exceeds {limit} bytes")
     declared = request.headers.get("content-length")
     if declared is not None:
@@ -74,12 +77,25 @@ async def read_body(request: Request, limit: int) -> bytes:
         except ValueError:
             raise HttpError(400, "bad_request", "Content-Length is not a number") from None
     chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise too_large
-        chunks.append(chunk)
+
+    async def read() -> None:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+
+    try:
+        await asyncio.wait_for(read(), timeout)
+    except TimeoutError:
+        raise HttpError(
+            408,
+            "read_timeout",
+            f"the request body did not arrive within {timeout:g} s "
+            "(--body-timeout / WIRE_BODY_TIMEOUT_S)",
+            {"Connection": "close"},  # the rest of the body may still come: not read
+        ) from None
     return b"".join(chunks)
 
 
@@ -98,7 +114,9 @@ def _json_object(raw: Any, what: str) -> dict[str, Any] | None:
     return raw
 
 
-async def graphql_params(request: Request, limit: int) -> tuple[str, Any, str | None]:
+async def graphql_params(
+    request: Request, limit: int, timeout: float
+) -> tuple[str, Any, str | None]:
     """(query, variables, operationName) from a GET's query string or a POST's body."""
     if request.method == "GET":
         q = request.query_params
@@ -109,7 +127,7 @@ async def graphql_params(request: Request, limit: int) -> tuple[str, Any, str | 
         }
     else:
         media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        body = await read_body(request, limit)
+        body = await read_body(request, limit, timeout)
         if media == "application/graphql":
             raw = {"query": body.decode("utf-8", "replace")}
         elif media in ("application/json", ""):
@@ -166,7 +184,9 @@ def create_app(
                 if not config.graphiql:
                     raise HttpError(404, "graphiql_disabled", "GraphiQL is turned off")
                 return HTMLResponse(graphiql.page(name, request.url.path))
-            query, variables, op_name = await graphql_params(request, config.max_body_bytes)
+            query, variables, op_name = await graphql_params(
+                request, config.max_body_bytes, config.body_timeout_s
+            )
             async with slot.use() as gw:
                 if gw is None:
                     raise HttpError(
@@ -199,6 +219,10 @@ def create_app(
             return ORJSONResponse(result)
         except HttpError as e:
             return e.response()
+        except ClientDisconnect:
+            client = f"{request.client.host}:{request.client.port}" if request.client else "?"
+            log.info("%s went away before its request body was complete", client)
+            return Response(status_code=400)  # never sent: no one is there
 
     async def health(_request: Request) -> Response:
         status = {name: await slot.status() for name, slot in typegraphs.slots.items()}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import WireError
-from ..graphql import AuthConfig
+from ..graphql import AuthConfig, Limits
 
 _TRUE = ("1", "true", "yes", "on")
 
@@ -30,7 +30,31 @@ class ServerConfig:
     watch: bool = False  # WIRE_WATCH: reload a typegraph when its files change
     graceful_shutdown_s: float = 30.0  # WIRE_GRACEFUL_SHUTDOWN_S
     broker: str = "memory://"  # WIRE_BROKER: where typegraphs' channels run
+    # Slow clients: the request head, then the body, must arrive within these (else 408).
+    header_timeout_s: float = 10.0  # WIRE_HEADER_TIMEOUT_S
+    body_timeout_s: float = 30.0  # WIRE_BODY_TIMEOUT_S
+    # What one GraphQL operation may cost (see wire/graphql/limits.py).
+    max_depth: int = Limits.max_depth  # WIRE_MAX_DEPTH
+    max_aliases: int = Limits.max_aliases  # WIRE_MAX_ALIASES
+    max_fields: int = Limits.max_fields  # WIRE_MAX_FIELDS
+    max_repeats: int = Limits.max_repeats  # WIRE_MAX_REPEATS
+    max_tokens: int = Limits.max_tokens  # WIRE_MAX_TOKENS
+    request_timeout_s: float = Limits.request_timeout_s  # WIRE_REQUEST_TIMEOUT_S
+    subscription_backlog: int = Limits.subscription_backlog  # WIRE_SUBSCRIPTION_BACKLOG
     auth: AuthConfig = field(default_factory=AuthConfig)
+
+    @property
+    def limits(self) -> Limits:
+        """The GraphQL cost limits every served typegraph applies."""
+        return Limits(
+            max_depth=self.max_depth,
+            max_aliases=self.max_aliases,
+            max_fields=self.max_fields,
+            max_repeats=self.max_repeats,
+            max_tokens=self.max_tokens,
+            request_timeout_s=self.request_timeout_s,
+            subscription_backlog=self.subscription_backlog,
+        )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **flags: Any) -> ServerConfig:
@@ -59,6 +83,15 @@ class ServerConfig:
         put("watch", "WIRE_WATCH", flag)
         put("graceful_shutdown_s", "WIRE_GRACEFUL_SHUTDOWN_S", float)
         put("broker", "WIRE_BROKER", str)
+        put("header_timeout_s", "WIRE_HEADER_TIMEOUT_S", float)
+        put("body_timeout_s", "WIRE_BODY_TIMEOUT_S", float)
+        put("max_depth", "WIRE_MAX_DEPTH", int)
+        put("max_aliases", "WIRE_MAX_ALIASES", int)
+        put("max_fields", "WIRE_MAX_FIELDS", int)
+        put("max_repeats", "WIRE_MAX_REPEATS", int)
+        put("max_tokens", "WIRE_MAX_TOKENS", int)
+        put("request_timeout_s", "WIRE_REQUEST_TIMEOUT_S", float)
+        put("subscription_backlog", "WIRE_SUBSCRIPTION_BACKLOG", int)
         auth_flags = {k: flags.pop(k, None) for k in list(flags) if k.startswith("jwt_")}
         values.update({k: v for k, v in flags.items() if v is not None})
         values["auth"] = AuthConfig.from_env(env, **auth_flags)
@@ -69,4 +102,11 @@ class ServerConfig:
             raise ConfigError("workers must be at least 1")
         if cfg.max_body_bytes < 1024:
             raise ConfigError("max_body_bytes must be at least 1024")
+        for name in ("header_timeout_s", "body_timeout_s"):
+            if getattr(cfg, name) <= 0:
+                raise ConfigError(f"{name} must be positive")
+        try:
+            cfg.limits  # noqa: B018 - checks the GraphQL limits
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
         return cfg

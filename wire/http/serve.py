@@ -19,6 +19,7 @@ from typing import Any
 
 import uvicorn
 
+from . import head_timeout
 from .app import create_app
 from .config import ServerConfig
 from .typegraphs import Typegraphs, describe_failure, load_gateway
@@ -117,6 +118,7 @@ def serve(
     app = create_app(typegraphs, config, background=background)
     uv = uvicorn.Config(
         app,
+        http=head_timeout.protocol(config.header_timeout_s),
         lifespan="on",
         access_log=False,
         log_level="warning",

@@ -49,14 +49,20 @@ class Closed(Exception):
 
 
 class Operation:
-    """One running `subscribe`: forwards its responses until they end or it is ended."""
+    """One running `subscribe`: forwards its responses until they end or it is ended.
+
+    However it ends (its stream ran out, the client completed it or went away, the server
+    closed the socket, a reload or a shutdown ended it), it is released exactly once: its
+    responses closed (the broker listener with them) and forgotten by its connection and
+    its version. Release does not rely on its task having run: a task cancelled before
+    its first step never runs its body (a socket closed right after `subscribe`)."""
 
     def __init__(self, conn: Connection, op_id: str, responses: Responses, version: Version):
         self.conn = conn
         self.id = op_id
         self.responses = responses
         self.version = version
-        self.ended_by: str | None = None
+        self._released = False
         conn.operations[op_id] = self
         version.streams.add(self)
         self.task = asyncio.create_task(self._forward())
@@ -66,35 +72,46 @@ class Operation:
             async for response in self.responses:
                 await self.conn.send({"id": self.id, "type": "next", "payload": response})
             await self.conn.send({"id": self.id, "type": "complete"})
-        except asyncio.CancelledError:
-            if self.ended_by is None:
-                raise  # the client completed it or went away
-            error = {"message": self.ended_by, "extensions": {"code": "subscription_ended"}}
-            with contextlib.suppress(Exception):
-                await self.conn.send({"id": self.id, "type": "error", "payload": [error]})
         except Exception as e:
-            if self.conn.closed:
+            if self.conn.gone:
                 return  # the client went away mid-send
             log.exception("subscription %s failed", self.id)  # a bug: say so, keep going
             error = {"message": f"internal error: {e}", "extensions": {"code": "internal_error"}}
             with contextlib.suppress(Exception):
                 await self.conn.send({"id": self.id, "type": "error", "payload": [error]})
         finally:
-            with contextlib.suppress(Exception):
-                await self.responses.aclose()
-            self.version.streams.discard(self)
-            self.conn.operations.pop(self.id, None)
+            await self._release()
+
+    async def _release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        self.version.streams.discard(self)
+        if self.conn.operations.get(self.id) is self:
+            del self.conn.operations[self.id]
+        try:
+            await self.responses.aclose()
+        except Exception as e:
+            log.warning("closing subscription %s failed: %s", self.id, e)
+
+    async def _cancel(self) -> bool:
+        """Stop forwarding and release it; whether it was still running."""
+        running = not self.task.done()
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        await self._release()
+        return running
 
     async def end(self, reason: str) -> None:
         """Stop (its typegraph was reloaded or is stopping), telling the client why."""
-        self.ended_by = reason
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
+        if await self._cancel() and not self.conn.gone:
+            error = {"message": reason, "extensions": {"code": "subscription_ended"}}
+            with contextlib.suppress(Exception):
+                await self.conn.send({"id": self.id, "type": "error", "payload": [error]})
 
     async def stop(self) -> None:
         """Stop without a word (the client asked, or went away)."""
-        self.task.cancel()
-        await asyncio.gather(self.task, return_exceptions=True)
+        await self._cancel()
 
 
 class Connection:
@@ -105,8 +122,16 @@ class Connection:
         self.slot = slot
         self.auth: AuthContext | None = None  # set by connection_init
         self.operations: dict[str, Operation] = {}
-        self.closed = False
+        self.closed = False  # set once `run` ends
         self._send_lock = asyncio.Lock()
+
+    @property
+    def gone(self) -> bool:
+        """Whether nothing can be sent any more (closed by either side)."""
+        return self.closed or WebSocketState.DISCONNECTED in (
+            self.ws.client_state,
+            self.ws.application_state,
+        )
 
     async def send(self, message: dict[str, Any]) -> None:
         async with self._send_lock:
@@ -137,7 +162,8 @@ class Connection:
             while True:
                 await self.handle(await self.receive())
         except Closed as e:
-            await self.ws.close(e.code, e.reason)
+            with contextlib.suppress(Exception):  # the client may be gone already
+                await self.ws.close(e.code, e.reason)
         except WebSocketDisconnect:
             pass
         finally:
@@ -218,6 +244,15 @@ class Connection:
         )
         if isinstance(started, list):
             await self.send({"id": op_id, "type": "error", "payload": started})
+            return
+        if version.retired or version.closed:  # reloaded or stopped while it started
+            await started.aclose()
+            error = {
+                "message": f"typegraph '{self.slot.name}' was reloaded or stopped while "
+                "the subscription started: subscribe again",
+                "extensions": {"code": "subscription_ended"},
+            }
+            await self.send({"id": op_id, "type": "error", "payload": [error]})
             return
         Operation(self, op_id, started, version)  # registers itself, then runs
 

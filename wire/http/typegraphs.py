@@ -110,7 +110,11 @@ def load_gateway(path: Path, config: ServerConfig) -> Gateway:
     """Load, build and start a typegraph; a `WireError` (with the reason) when it cannot
     serve. Blocking: builds may take seconds."""
     gw = Gateway.load(
-        path, max_workers=config.workers, auth=config.auth, production=config.production
+        path,
+        max_workers=config.workers,
+        auth=config.auth,
+        production=config.production,
+        limits=config.limits,
     )
     try:
         failed = {n: e for n, e in gw.host.start().items() if e is not None}

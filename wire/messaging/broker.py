@@ -23,6 +23,9 @@ from .message import ChannelSpec, Message
 
 log = logging.getLogger("wire.messaging")
 REPLY_PREFIX = "_wire.reply."  # a request's private reply topic: `_wire.reply.<uuid>`
+# What a fan-out subscription (no group) keeps for a reader that is slower than the
+# channel: past it, the oldest delivery is dropped (and counted in `dropped`).
+FANOUT_BACKLOG = 1000
 
 
 @dataclass(frozen=True)
@@ -71,17 +74,33 @@ class Delivery(ABC):
 
 class Subscription:
     """Deliveries of one channel (and group), fed by the backend's reader into a bounded
-    local queue: the bound is the prefetch, and the backend's flow control."""
+    local queue: with a group, the bound is the prefetch, and the backend's flow control.
+    Without one (fan-out), the reader never waits: the queue keeps the newest `backlog`
+    deliveries, dropping (acking) the oldest, so a slow reader neither stalls the
+    backend's connection nor grows memory; `dropped` counts what it lost."""
 
     def __init__(self, channel: ChannelSpec, group: str | None, prefetch: int) -> None:
         self.channel = channel
         self.group = group
-        self._queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=max(1, prefetch))
+        size = max(1, prefetch) if group is not None else 0  # fan-out: bounded in `put`
+        self._queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=size)
         self._tasks: set[asyncio.Task[None]] = set()
         self.closed = False
+        self.backlog = max(FANOUT_BACKLOG, prefetch)
+        self.dropped = 0
 
     async def put(self, delivery: Delivery) -> None:
-        await self._queue.put(delivery)
+        if self.group is not None:
+            await self._queue.put(delivery)
+            return
+        while self._queue.qsize() >= self.backlog:
+            oldest = self._queue.get_nowait()
+            self.dropped += 1
+            try:
+                await oldest.ack()
+            except Exception as e:  # a pub-sub message: nothing waits for it elsewhere
+                log.debug("ack of a dropped delivery failed: %s", e)
+        self._queue.put_nowait(delivery)
 
     def requeue_later(self, delivery: Delivery, delay: float) -> None:
         """Redeliver locally (for backends that hold an unacked message rather than give it

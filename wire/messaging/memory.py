@@ -37,6 +37,21 @@ class _Group:
         loop.call_later(delay, self.backlog.put_nowait, (message, attempt))
 
 
+class _Newest(asyncio.Queue[tuple[Message, int]]):
+    """A fan-out subscription's backlog: it keeps the newest `sub.backlog` messages and
+    counts the oldest it drops in `sub.dropped` (see `Subscription`)."""
+
+    def __init__(self, sub: Subscription) -> None:
+        super().__init__()
+        self.sub = sub
+
+    def put_nowait(self, item: tuple[Message, int]) -> None:
+        while self.qsize() >= self.sub.backlog:
+            self.get_nowait()
+            self.sub.dropped += 1
+        super().put_nowait(item)
+
+
 class MemorySubscription(Subscription):
     """Reads its group's backlog directly: nothing is prefetched, so what waits stays
     available to the group's other subscriptions, and a delivery costs no extra task hop."""
@@ -48,6 +63,7 @@ class MemorySubscription(Subscription):
         if group is not None:
             self.source = broker.groups[channel.name].setdefault(group, self.source)
         else:
+            self.source.backlog = _Newest(self)
             broker.fanout[channel.name].add(self.source)
 
     def _delivery(self, entry: tuple[Message, int]) -> _MemoryDelivery:

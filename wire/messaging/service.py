@@ -31,7 +31,7 @@ from .message import ChannelSpec, Message
 from .native import native_runtime
 from .outcome import Failed, Handled, Outcome, Rejected, reason_of
 from .settle import Counts, SettlePolicy, policy_for
-from .stream import Received, Stream
+from .stream import Dropped, Received, Stream
 
 if TYPE_CHECKING:
     from ..host import Host
@@ -302,9 +302,10 @@ class MessagingService:
         message = Message.json(channel, payload, metadata)
         return await self.broker.request(ch.spec, message, timeout=timeout, expected=expected)
 
-    async def subscribe(self, channel: str) -> AsyncIterator[Received]:
+    async def subscribe(self, channel: str) -> AsyncIterator[Received | Dropped]:
         """Every message sent on `channel` from now on, checked against its type (one that
-        fails is logged and skipped here: the handlers' dead-letter channel keeps it)."""
+        fails is logged and skipped here: the handlers' dead-letter channel keeps it); a
+        `Dropped` notice where a slow reader lost the oldest of its backlog."""
         stream = await self.listen(channel)
         try:
             async for received in stream:
