@@ -25,13 +25,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import loadgen
-from harness import print_grid, quick
+from harness import Spec, print_grid, quick
 from procs import REPO, Child, start_all, wire_cli
 from targets import Target, summary
 
 HERE = Path(__file__).resolve().parent
 CONNECTIONS = 8
-SERVERS = ("floor", "strawberry-cached", "strawberry", "wire-fresh", "wire-pooled")
+SERVERS = tuple(
+    Spec(k, k) for k in ("floor", "strawberry-cached", "strawberry", "wire-fresh", "wire-pooled")
+)
 LABELS = {
     "floor": "graphql-core + starlette, native resolver (floor)",
     "strawberry-cached": "strawberry, parse/validation caches on",
@@ -74,13 +76,14 @@ class ServerResult:
         return statistics.median(getattr(r, attr) for r in self.runs)
 
 
-def start(key: str, processes: int = 1) -> Child:
+def start(spec: Spec) -> Child:
+    key = spec.key
     if key in WIRE_TYPEGRAPHS:
         cmd = [*wire_cli(), "serve", str(WIRE_TYPEGRAPHS[key]), "--port", "0"]
-        if processes > 1:
-            cmd += ["--processes", str(processes)]
-        return Child(LABELS[key], cmd, r"^wire: serving .* at (http://\S+)")
-    return Child(LABELS[key], [sys.executable, str(HERE / "peer_graphql.py"), key], r"(http://\S+)")
+        if spec.processes > 1:
+            cmd += ["--processes", str(spec.processes)]
+        return Child(spec.name, cmd, r"^wire: serving .* at (http://\S+)")
+    return Child(spec.name, [sys.executable, str(HERE / "peer_graphql.py"), key], r"(http://\S+)")
 
 
 def endpoint(key: str, child: Child) -> str:
@@ -111,23 +114,22 @@ def measure(child: Child, url: str, seconds: float, generator: str) -> Run:
 
 
 def run(
-    sizes: Sizes | None = None,
-    keys: Sequence[str] = SERVERS,
-    generator: str | None = None,
-    processes: int = 1,
+    sizes: Sizes | None = None, servers: Sequence[Spec] = SERVERS, generator: str | None = None
 ) -> dict[str, ServerResult]:
-    """Every server of `keys`, interleaved: {server: result}."""
+    """Every server, interleaved: {name: result}."""
     sizes = sizes or Sizes.default()
     generator = generator or loadgen.tool()
-    children = {k: start(k, processes) for k in keys}
+    specs = {s.name: s for s in servers}
+    keys = list(specs)
+    children = {k: start(specs[k]) for k in keys}
     try:
         start_all(list(children.values()))
-        urls = {k: endpoint(k, c) for k, c in children.items()}
+        urls = {k: endpoint(specs[k].key, c) for k, c in children.items()}
         for k in keys:
             check(urls[k], children[k].name)
             if sizes.warmup:
                 loadgen.run(urls[k], 1.0, CONNECTIONS, generator)
-        results = {k: ServerResult(k) for k in keys}
+        results = {k: ServerResult(specs[k].key) for k in keys}
         for r in range(sizes.rounds):
             for k in [*keys[r % len(keys) :], *keys[: r % len(keys)]]:
                 results[k].runs.append(measure(children[k], urls[k], sizes.seconds, generator))
@@ -150,7 +152,7 @@ def report(results: dict[str, ServerResult], sizes: Sizes, generator: str) -> li
     verdicts = {"wire-fresh": fresh.verdict(), "wire-pooled": pooled.verdict()}
     rows = [
         [
-            LABELS[k],
+            LABELS[r.key],
             f"{rate[k]:,.0f}",
             f"{rate[k] / floor:.2f}",
             f"{rate[k] / cached:.2f}",

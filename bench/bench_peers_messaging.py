@@ -42,7 +42,7 @@ from typing import Any
 
 import nats
 import orjson
-from harness import print_grid, quick
+from harness import Spec, print_grid, quick
 from nats.aio.msg import Msg
 from procs import Child, start_all, wire_cli
 from targets import Target, summary
@@ -51,7 +51,7 @@ HERE = Path(__file__).resolve().parent
 NATS = os.environ.get("WIRE_BENCH_NATS", "nats://127.0.0.1:4222")
 ORDERS = HERE / "orders_py" / "typegraph.py"
 TRANSPORTS = {"core": "core NATS", "jetstream": "JetStream durable"}
-SYSTEMS = ("plain", "faststream", "wire")
+SYSTEMS = (Spec("plain", "plain"), Spec("faststream", "faststream"), Spec("wire", "wire"))
 PACED_RATE = 200.0  # orders/s for the latency phase: well below every system's capacity
 TARGET_RATE = 1.5  # wire / FastStream msgs/s, both transports (issue 11)
 
@@ -142,8 +142,8 @@ def stream_name(key: str, prefix: str) -> str:
     return "BENCH_" + re.sub(r"[^A-Za-z0-9_-]", "_", prefix)
 
 
-def start(key: str, transport: str, prefix: str, processes: int = 1) -> Child:
-    jetstream = transport == "jetstream"
+def start(spec: Spec, transport: str, prefix: str) -> Child:
+    jetstream, key, processes = transport == "jetstream", spec.key, spec.processes
     if key == "wire":
         cmd = [*wire_cli(), "consume", str(ORDERS), "--broker", NATS]
         if processes > 1:
@@ -199,16 +199,20 @@ async def measure(
 
 
 async def run_transport(
-    transport: str, sizes: Sizes, keys: Sequence[str] = SYSTEMS, processes: int = 1
+    transport: str, sizes: Sizes, systems: Sequence[Spec] = SYSTEMS
 ) -> dict[str, SystemResult]:
-    """Every system of `keys` on `transport`, interleaved over `sizes.rounds` rounds."""
+    """Every system on `transport`, interleaved over `sizes.rounds` rounds: {name: result}."""
     jetstream = transport == "jetstream"
     run = f"{os.getpid()}_{time.time_ns() // 1_000_000 % 10**9}"
-    prefixes = {k: f"bench.peers.{run}.{transport}.{k}" for k in keys}
+    specs = {s.name: s for s in systems}
+    keys = list(specs)
+    prefixes = {
+        k: f"bench.peers.{run}.{transport}.{re.sub(r'[^A-Za-z0-9_-]', '_', k)}" for k in keys
+    }
     nc = await nats.connect(NATS)
     children: dict[str, Child] = {}
     try:
-        children = {k: start(k, transport, prefixes[k], processes) for k in keys}
+        children = {k: start(specs[k], transport, prefixes[k]) for k in keys}
         await asyncio.get_running_loop().run_in_executor(None, start_all, list(children.values()))
         counters = {k: Counter() for k in keys}
         for k in keys:
@@ -218,7 +222,7 @@ async def run_transport(
             counters[k].arm(sizes.warmup)
             await publish(f"{prefixes[k]}.placed", sizes.warmup, jetstream)
             await counters[k].wait(f"{children[k].name}, warm-up", sizes.warmup)
-        results = {k: SystemResult(k, transport) for k in keys}
+        results = {k: SystemResult(specs[k].key, transport) for k in keys}
         for r in range(sizes.rounds):
             order = [*keys[r % len(keys) :], *keys[: r % len(keys)]]
             for k in order:
@@ -232,7 +236,7 @@ async def run_transport(
             js = nc.jetstream()
             for k in keys:
                 with contextlib.suppress(Exception):
-                    await js.delete_stream(stream_name(k, prefixes[k]))
+                    await js.delete_stream(stream_name(specs[k].key, prefixes[k]))
         await nc.close()
 
 
@@ -255,14 +259,16 @@ def report(results: dict[str, dict[str, SystemResult]], sizes: Sizes) -> list[Ta
         f"\n## messaging peers (issue 11): order -> parcels -> publish on {NATS}, "
         f"{sizes.n} orders a flood, median of {sizes.rounds} interleaved round(s)"
     )
-    header = ["transport, measure", *(label(k) for k in SYSTEMS), "wire/floor", "wire/FS", "target"]
+    names = [s.name for s in SYSTEMS]
+    header = ["transport, measure", *(label(s.key) for s in SYSTEMS), "wire/floor", "wire/FS"]
+    header.append("target")
     rows: list[list[str]] = []
     targets: list[Target] = []
     for transport, by_key in results.items():
         name = TRANSPORTS[transport]
-        figures = {m: [by_key[k].median(m) for k in SYSTEMS] for m in ("rate", "p50_ms", "cpu_us")}
+        figures = {m: [by_key[k].median(m) for k in names] for m in ("rate", "p50_ms", "cpu_us")}
         rate, lat, cpu = figures["rate"], figures["p50_ms"], figures["cpu_us"]
-        gen = [by_key[k].median("loadgen_us") for k in SYSTEMS]
+        gen = [by_key[k].median("loadgen_us") for k in names]
         t_rate = Target(f"{name} msgs/s wire/FastStream", rate[2] / rate[1], ">=", TARGET_RATE)
         t_lat = Target(f"{name} p50 wire/FastStream", lat[2] / lat[1], "<=", 1.0)
         targets += [t_rate, t_lat] if transport == "core" else [t_rate]

@@ -57,6 +57,16 @@ def print_table(title: str, rows: list[Row]) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Spec:
+    """A system under test: `name` in the results, `key` which implementation, `processes`
+    for wire's `--processes` (1: the flag is not given)."""
+
+    name: str
+    key: str
+    processes: int = 1
+
+
 def quick() -> bool:
     """`WIRE_BENCH_QUICK=1`: every part with a small N and one round (a smoke run)."""
     return os.environ.get("WIRE_BENCH_QUICK", "") not in ("", "0")

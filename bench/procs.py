@@ -24,11 +24,31 @@ def wire_cli() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "wire.cli"]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process `pid`, all its threads, from /proc."""
+def _stat(pid: int | str) -> list[str]:
+    """/proc/<pid>/stat's fields after the command name (field 3 on)."""
     stat = Path(f"/proc/{pid}/stat").read_text()
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` and its live descendants (e.g. the workers of
+    `--processes N`), all their threads, from /proc."""
+    children: dict[int, list[int]] = collections.defaultdict(list)
+    times: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = _stat(entry.name)
+            except OSError:  # gone meanwhile
+                continue
+            children[int(fields[1])].append(int(entry.name))
+            times[int(entry.name)] = (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += times.get(p, 0.0)
+        todo += children.get(p, [])
+    return total
 
 
 class Child:
@@ -81,7 +101,7 @@ class Child:
     def cpu_seconds(self) -> float:
         return cpu_seconds(self.proc.pid)
 
-    def stop(self, timeout: float = 30) -> None:
+    def stop(self, timeout: float = 10) -> None:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
