@@ -28,10 +28,18 @@ class Target:
         return f"{self.op} {self.bound:g} {'met' if self.met else 'MISSED'}"
 
 
+def figure(value: float | None) -> str:
+    """Three significant digits, without an exponent for the large ones (µs)."""
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def summary(targets: Sequence[Target]) -> str:
     """`targets: 2 of 7 met; missed: ...; not measured: ...` on one line."""
     measured = [t for t in targets if t.value is not None]
-    missed = [f"{t.name} {t.value:.3g} (want {t.op} {t.bound:g})" for t in measured if not t.met]
+    missed = [f"{t.name} {figure(t.value)} (want {t.op} {t.bound:g})" for t in measured]
+    missed = [m for m, t in zip(missed, measured, strict=True) if not t.met]
     absent = [t.name for t in targets if t.value is None]
     met = sum(t.met for t in measured)
     line = f"targets: {met} of {len(targets)} met"
