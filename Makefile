@@ -5,12 +5,12 @@ PY := $(VENV)/bin/python
 WIRE := $(VENV)/bin/wire
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench bench-peers clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[build,dev,brokers]'
+	$(PY) -m pip install --quiet -e '.[build,dev,brokers,bench]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -29,9 +29,17 @@ lint: setup
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
+# Every benchmark, each figure against its floor; issue 11's peers need NATS on
+# 127.0.0.1:4222 and take wrk from PATH when installed (apt-get install wrk), else a Python
+# client. WIRE_BENCH_QUICK=1: small sizes, one round (a smoke run).
 bench: setup
-	$(PY) -m pip install --quiet -e '.[build,dev,brokers,bench]'
+	@command -v wrk >/dev/null || echo "bench: no wrk (apt-get install wrk): GraphQL load from a Python client"
 	$(PY) bench/run.py
+
+# Issue 11's part of `make bench` alone: wire against its peers, with the targets.
+bench-peers: setup
+	@command -v wrk >/dev/null || echo "bench: no wrk (apt-get install wrk): GraphQL load from a Python client"
+	$(PY) bench/issue11.py
 
 clean:
 	rm -rf $(VENV) .wire-cache .pytest_cache .mypy_cache .ruff_cache

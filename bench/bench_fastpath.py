@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import wasmtime  # noqa: E402
+from harness import quick  # noqa: E402
 from wasmtime.component import Component, Func, Linker, Record, Variant  # noqa: E402
 
 from tests.guests import build_wat_guest, wasm_tools_path  # noqa: E402
@@ -229,6 +230,11 @@ def throughput(make: Callable[[], Callable[[], object]], threads: int, seconds: 
     return sum(calls) / (time.perf_counter() - t0)
 
 
+def gil_free() -> Callable[[], object]:
+    """The control workload: C code that releases the GIL (what the machine gives at all)."""
+    return lambda: hashlib.sha256(MB).digest()
+
+
 def rss_kb() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
@@ -240,7 +246,8 @@ Row = tuple[str, str, str, str, str]
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="shorter loops (smoke run)")
-    args = ap.parse_args()
+    args, _ = ap.parse_known_args()
+    args.quick = args.quick or quick()
     budget = 0.3 if args.quick else 1.5
     rss_calls = 50_000 if args.quick else 1_000_000
     thread_s = 0.3 if args.quick else 1.0
@@ -322,9 +329,6 @@ def main() -> None:
     def light() -> Callable[[], object]:
         g = Guest(echo, reply)
         return lambda: g.fast_handle("op", js)
-
-    def gil_free() -> Callable[[], object]:
-        return lambda: hashlib.sha256(MB).digest()
 
     cases = [("control: sha256 1 MB (no GIL)", gil_free, "")]
     cases.append(("CPU-light: echo 22 B", light, ">=1.3x"))

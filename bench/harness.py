@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
@@ -54,3 +55,35 @@ def print_table(title: str, rows: list[Row]) -> None:
             f"{r.name:44} {r.value_us:10.1f} {r.floor_name:>28} {r.floor_us:10.1f} "
             f"{r.ratio:7.2f}  {r.target}"
         )
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A system under test: `name` in the results, `key` which implementation, `processes`
+    for wire's `--processes` (1: the flag is not given)."""
+
+    name: str
+    key: str
+    processes: int = 1
+
+
+def quick() -> bool:
+    """`WIRE_BENCH_QUICK=1`: every part with a small N and one round (a smoke run)."""
+    return os.environ.get("WIRE_BENCH_QUICK", "") not in ("", "0")
+
+
+def print_grid(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A table whose columns are as wide as their widest cell (the first left-aligned)."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        first, *rest = (
+            c.ljust(w) if i == 0 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+        return "  ".join([first, *rest]).rstrip()
+
+    print(line(header))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(line(row))

@@ -1,4 +1,9 @@
-"""Run every benchmark: `make bench` or `.venv/bin/python bench/run.py`."""
+"""Run every benchmark: `make bench` or `.venv/bin/python bench/run.py`.
+
+`WIRE_BENCH_QUICK=1` runs issue 11's parts (bench/issue11.py, also `make bench-peers`) and
+bench_fastpath with small sizes and one round: a smoke run of the code paths, not figures
+to compare.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import bench_fastpath  # noqa: E402
 import bench_graphql  # noqa: E402
 import bench_messaging  # noqa: E402
 import bench_ts  # noqa: E402
+import issue11  # noqa: E402
 
 if __name__ == "__main__":
     bench_call.main()
@@ -24,3 +30,4 @@ if __name__ == "__main__":
     bench_ts.main()
     bench_graphql.main()
     bench_messaging.main()
+    issue11.main()
