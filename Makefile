@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[build,dev,brokers]'
+	$(PY) -m pip install --quiet -e '.[build,dev,brokers,openapi]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -30,7 +30,7 @@ lint: setup
 	$(VENV)/bin/mypy
 
 bench: setup
-	$(PY) -m pip install --quiet -e '.[build,dev,brokers,bench]'
+	$(PY) -m pip install --quiet -e '.[build,dev,brokers,openapi,bench]'
 	$(PY) bench/run.py
 
 clean:
