@@ -34,6 +34,19 @@ class Imported(Protocol):
 ImportedT = TypeVar("ImportedT", bound=Imported)
 
 
+BUG = "this is a bug of the importer: please report it with the document"
+
+
+def run_source(text: str) -> dict[str, Any]:
+    """The module variables of imported source (run to check that it works as written)."""
+    namespace: dict[str, Any] = {"__name__": "imported"}
+    try:
+        exec(compile(text, "<imported>", "exec"), namespace)
+    except Exception as e:
+        raise ImporterError(f"the imported source does not run ({e!r}); {BUG}") from None
+    return namespace
+
+
 def throwaway_document(types: Sequence[Type]) -> dict[str, Any]:
     """A document with one function returning each of ``types`` (``f0``, ``f1``, ...)."""
     g = Graph("imported")
@@ -45,8 +58,7 @@ def throwaway_document(types: Sequence[Type]) -> dict[str, Any]:
         return serialize(g)
     except TypegraphError as e:
         raise ImporterError(
-            f"the imported types do not form a valid typegraph ({e}); this is a bug of the "
-            "importer: please report it with the document"
+            f"the imported types do not form a valid typegraph ({e}); {BUG}"
         ) from None
 
 

@@ -7,6 +7,7 @@ variable defined above it, or to ``t.ref(name)`` inside a cycle); keyword argume
 
 from __future__ import annotations
 
+import dataclasses
 import keyword
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -35,7 +36,15 @@ from .source import Atom, Expr, Str, call, dict_of, list_of
 
 class TypeWriter:
     """Writes ``types`` (name → named type) as module variables, and expressions that use
-    them. ``reserved`` are names the module needs for something else."""
+    them. ``reserved`` are names the module needs for something else.
+
+    A type refers to a named type by its variable, or by ``t.ref(name)`` where the variable
+    is not defined yet (a cycle) or where the reference has a description of its own. Such a
+    ``t.ref`` resolves only if the typegraph holds the type itself elsewhere, so a described
+    reference to a named scalar is written as a copy of it instead, and one to a struct, enum
+    or union that the statement does not otherwise reach is written as the variable, its
+    description dropped (listed in `dropped`, with the owner given to `begin`).
+    """
 
     def __init__(self, types: Mapping[str, Type], reserved: Iterable[str] = ()) -> None:
         self.types = types
@@ -48,15 +57,19 @@ class TypeWriter:
             taken.add(var)
             self.variables[name] = var
         self.defined: set[str] = set()
+        self.dropped: list[tuple[str, str]] = []  # (owner, named type)
+        self.owner = ""
+        self._reach: set[str] = set()
 
-    def order(self) -> list[str]:
-        """The named types, each after those it refers to (but in cycles), otherwise in
-        declaration order."""
+    def order(self, entries: Iterable[Type] = ()) -> list[str]:
+        """The named types, each after those it refers to (but in cycles: a cycle is entered
+        from the types ``entries`` refer to first), otherwise in declaration order."""
+        starts = [n for ty in entries for n in referenced(ty)] + list(self.types)
         done: set[str] = set()
         out: list[str] = []
-        for root in self.types:
+        for root in dict.fromkeys(starts):
             stack: list[tuple[str, list[str]]] = []
-            if root not in done:
+            if root not in done and root in self.types:
                 done.add(root)
                 stack.append((root, list(referenced(self.types[root]))))
             while stack:
@@ -72,17 +85,44 @@ class TypeWriter:
                     out.append(name)
         return out
 
-    def definitions(self, comments: Mapping[str, Sequence[Issue]]) -> list[str]:
+    def definitions(
+        self, comments: Mapping[str, Sequence[Issue]], entries: Iterable[Type] = ()
+    ) -> list[str]:
         """Every named type as ``Var = t.…(…, name="Name")``, a blank line before each, with
-        the issues found in it as comments above."""
+        the issues found in it (``comments``: type name → issues) as comments above."""
         lines: list[str] = []
-        for name in self.order():
+        for name in self.order(entries):
+            self.begin([self.types[name]], name, itself=name)
+            expr = self.expr(self.types[name])
             lines.append("")
             for issue in comments.get(name, ()):
                 lines += source.comment_lines(str(issue))
-            lines += source.statement(self.variables[name], self.expr(self.types[name]))
+            for owner, target in self.dropped:
+                if owner == name:
+                    lines += source.comment_lines(dropped_message(target))
+            lines += source.statement(self.variables[name], expr)
             self.defined.add(name)
         return lines
+
+    def begin(self, roots: Iterable[Type], owner: str, itself: str | None = None) -> None:
+        """Start a statement that writes ``roots`` (for ``owner``)."""
+        self.owner = owner
+        self._reach = self._closure(roots) | ({itself} if itself else set())
+
+    def _closure(self, roots: Iterable[Type]) -> set[str]:
+        """The defined named types that ``roots`` hold as objects (not by ``t.ref``)."""
+        seen: set[str] = set()
+        todo = list(roots)
+        while todo:
+            for ref in _refs(todo.pop()):
+                target = ref.target
+                if target in seen or target not in self.defined:
+                    continue
+                if ref.description is not None and self.types[target].always_named:
+                    continue
+                seen.add(target)
+                todo.append(self.types[target])
+        return seen
 
     def expr(self, ty: Type) -> Expr:
         """The expression building ``ty``."""
@@ -92,9 +132,7 @@ class TypeWriter:
             "default": value(ty.default_value) if ty.default_value is not UNSET else None,
         }
         if isinstance(ty, Ref):
-            if ty.description is None and ty.target in self.defined:
-                return Atom(self.variables[ty.target])
-            return call("t.ref", Str(ty.target), description=common["description"])
+            return self._reference(ty, common["description"])
         if isinstance(ty, Boolean):
             return call("t.boolean", **common)
         if isinstance(ty, Integer | Float):
@@ -137,6 +175,41 @@ class TypeWriter:
             variants = list_of([self.expr(v) for v in ty.variants])
             return call(f"t.{ty.kind}", variants, **common)
         raise TypeError(f"no source for {ty!r}")
+
+    def _reference(self, ref: Ref, description: Expr | None) -> Expr:
+        target = ref.target
+        if target not in self.defined:  # a cycle: the type refers back to one being defined
+            return call("t.ref", Str(target), description=description)
+        if ref.description is None:
+            return Atom(self.variables[target])
+        definition = self.types[target]
+        if not definition.always_named:  # a copy, described, of a named scalar (or list)
+            return self.expr(
+                dataclasses.replace(definition, name=None, description=ref.description)
+            )
+        if target in self._reach:
+            return call("t.ref", Str(target), description=description)
+        self.dropped.append((self.owner, target))
+        self._reach |= {target} | self._closure([definition])
+        return Atom(self.variables[target])
+
+
+def dropped_message(target: str) -> str:
+    return (
+        f"the description of a reference to {target} is dropped: t.ref({target!r}, "
+        f"description=...) needs {target} held by the typegraph elsewhere"
+    )
+
+
+def _refs(ty: Type) -> list[Ref]:
+    out: list[Ref] = []
+    todo = [ty]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, Ref):
+            out.append(node)
+        todo.extend(child for _, child in node.children())
+    return out
 
 
 def _number(n: float | None) -> Atom | None:

@@ -10,9 +10,9 @@ from typegraph.names import pascal_case
 from typegraph.types import Either, Enum, Ref, Struct, Type, Union
 
 from . import source
-from .check import import_checked
+from .check import import_checked, run_source, throwaway_document
 from .documents import ImporterError, pointer
-from .emit import TypeWriter, place
+from .emit import TypeWriter, dropped_message, place
 from .issues import Issue, Issues
 from .result import ImportResult
 from .schema import Defaults, SchemaConverter
@@ -60,24 +60,32 @@ def import_jsonschema(schema: Any, *, name: str, source_name: str) -> ImportResu
         conv.finish()
         if "" in conv.names:
             root = Ref(target=conv.names[""])
+        conv.drop_unused_any([root])
         return _Imported(conv, root)
 
     imported = import_checked(run)
     conv, root = imported.converter, imported.root
     writer = TypeWriter(conv.types, reserved=_MODULE_NAMES)
-    issues = conv.issues.items
-    by_type, rest = place(issues, conv.pointers)
+    by_type, rest = place(conv.issues.items, conv.pointers)
     lines = source.docstring(f"Types imported from {source_name} by `wire import jsonschema`.")
     lines += ["", "from typegraph import t"]
-    lines += writer.definitions(by_type)
+    lines += writer.definitions(by_type, entries=[root])
     if isinstance(root, Ref):
         variable = writer.variables[root.target]
         if rest:
             lines += ["", *_comments(rest)]
     else:
         variable = _free(name, writer.variables.values())
-        lines += ["", *_comments(rest), *source.statement(variable, writer.expr(root))]
-    return ImportResult("\n".join(lines) + "\n", issues, variable)
+        writer.begin([root], "")
+        expr = writer.expr(root)
+        notes = [dropped_message(target) for owner, target in writer.dropped if owner == ""]
+        lines += ["", *_comments(rest), *(c for n in notes for c in source.comment_lines(n))]
+        lines += source.statement(variable, expr)
+    text = "\n".join(lines) + "\n"
+    root_type = run_source(text)[variable]
+    throwaway_document([root_type])  # it loads in a typegraph
+    dropped = [Issue(conv.pointers.get(o, ""), dropped_message(t)) for o, t in writer.dropped]
+    return ImportResult(text, [*conv.issues.items, *dropped], variable)
 
 
 def _comments(issues: Sequence[Issue]) -> list[str]:

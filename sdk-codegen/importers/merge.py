@@ -42,6 +42,7 @@ def _meet(a: set[str], b: set[str]) -> set[str]:
 def merge(a: Schema, b: Schema, ptr: str, issues: Issues) -> Schema:
     """The constraints of both ``a`` and ``b`` in one schema; annotations of ``a`` first.
     What cannot be combined is reported at ``ptr`` (the ``allOf``)."""
+    _closed_parts(a, b, ptr, issues)
     out = dict(a)
     for key, value in b.items():
         if key not in out:
@@ -73,7 +74,7 @@ def merge(a: Schema, b: Schema, ptr: str, issues: Issues) -> Schema:
         elif key == "required" and isinstance(mine, list) and isinstance(value, list):
             out["required"] = list(dict.fromkeys([*mine, *value]))
         elif key == "additionalProperties":
-            out[key] = _merge_additional(mine, value, out, b, ptr, issues)
+            out[key] = _merge_additional(mine, value)
         elif key == "items" and not isinstance(mine, list) and not isinstance(value, list):
             out["items"] = {"allOf": [mine, value]}
         elif key == "enum" and isinstance(mine, list) and isinstance(value, list):
@@ -98,17 +99,23 @@ def merge(a: Schema, b: Schema, ptr: str, issues: Issues) -> Schema:
     return out
 
 
-def _merge_additional(mine: Any, value: Any, a: Schema, b: Schema, ptr: str, issues: Issues) -> Any:
+def _closed_parts(a: Schema, b: Schema, ptr: str, issues: Issues) -> None:
+    """Report a part with ``additionalProperties: false`` merged with one that adds
+    properties: JSON Schema rejects those (each part checks alone); a merged struct cannot."""
+    for closed, other in ((a, b), (b, a)):
+        if closed.get("additionalProperties") is False:
+            extra = set(other.get("properties") or ()) - set(closed.get("properties") or ())
+            if extra:
+                issues.add(
+                    ptr,
+                    "additionalProperties false also rejects the properties another part "
+                    f"(of allOf, or a oneOf/anyOf variant) adds ({', '.join(sorted(extra))}): "
+                    "imported as one closed object with all of them",
+                )
+
+
+def _merge_additional(mine: Any, value: Any) -> Any:
     if mine is False or value is False:
-        closed, other = (a, b) if mine is False else (b, a)
-        extra = set(other.get("properties") or ()) - set(closed.get("properties") or ())
-        if extra:
-            issues.add(
-                ptr,
-                "an allOf part with additionalProperties false also rejects the other parts' "
-                f"properties ({', '.join(sorted(extra))}): imported as one closed object "
-                "with all of them",
-            )
         return False
     if mine is True:
         return value

@@ -22,15 +22,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from typegraph.errors import TypegraphError
 from typegraph.func import Effect
 from typegraph.names import unique_name
 from typegraph.types import Boolean, Struct, Type
 
 from . import source
-from .check import import_checked
+from .check import BUG, import_checked, run_source
 from .documents import ImporterError, escape, pointer, resolve_pointer
-from .emit import TypeWriter, place
-from .issues import Issues
+from .emit import TypeWriter, dropped_message, place
+from .issues import Issue, Issues
 from .result import ImportResult
 from .schema import Defaults, SchemaConverter
 from .source import Arg, Call, Str, call, dict_of
@@ -97,12 +98,11 @@ def import_openapi(spec: Any, *, name: str | None, source_name: str) -> ImportRe
     title: str = info["title"] if isinstance(info.get("title"), str) else ""
     graph = _graph_name(name if name is not None else title)
     imported = import_checked(lambda defaults: _Reader(spec, defaults).read())
-    conv = imported.converter
+    conv, operations = imported.converter, imported.operations
     writer = TypeWriter(conv.types, reserved={*_MODULE_NAMES, graph})
-    issues = conv.issues.items
     owners = {f"type {n}": p for n, p in conv.pointers.items()}
-    owners |= {f"function {op.function}": op.pointer for op in imported.operations}
-    placed, rest = place(issues, owners)
+    owners |= {f"function {op.function}": op.pointer for op in operations}
+    placed, rest = place(conv.issues.items, owners)
 
     version = info.get("version")
     about = f"{title} {version}".strip() if isinstance(version, str) else title
@@ -116,15 +116,29 @@ def import_openapi(spec: Any, *, name: str | None, source_name: str) -> ImportRe
     lines += ["", "from typegraph import Graph, Policy, WireRuntime, t, typegraph"]
     if rest:
         lines += ["", *(c for issue in rest for c in source.comment_lines(str(issue)))]
-    lines += writer.definitions({n[5:]: v for n, v in placed.items() if n.startswith("type ")})
+    by_type = {n[5:]: v for n, v in placed.items() if n.startswith("type ")}
+    lines += writer.definitions(by_type, entries=imported.roots)
     lines += ["", "", "@typegraph()", f"def {graph}(g: Graph) -> None:"]
     lines.append(f'    {RUNTIME} = WireRuntime("{RUNTIME}")')
+    writer.begin(imported.roots, "")
     args = [Arg(call("Policy.public"))]
-    for op in imported.operations:
-        notes = tuple(str(i) for i in placed.get(f"function {op.function}", ()))
-        args.append(_function_arg(op, writer, notes))
+    for op in operations:
+        writer.owner = op.pointer
+        func = _function(op, writer)
+        notes = [str(i) for i in placed.get(f"function {op.function}", ())]
+        notes += [dropped_message(t) for o, t in writer.dropped if o == op.pointer]
+        args.append(_function_arg(op, func, tuple(notes)))
     lines += source.layout(Call("g.expose", tuple(args)), 4)
-    return ImportResult("\n".join(lines) + "\n", issues, graph)
+    text = "\n".join(lines) + "\n"
+    built = run_source(text)[graph]
+    try:
+        built.document()
+    except TypegraphError as e:
+        raise ImporterError(
+            f"{source_name}: the imported typegraph does not load ({e}); {BUG}"
+        ) from None
+    dropped = [Issue(conv.pointers.get(o, o), dropped_message(t)) for o, t in writer.dropped]
+    return ImportResult(text, [*conv.issues.items, *dropped], graph)
 
 
 def _check_version(spec: Any, source_name: str) -> None:
@@ -160,8 +174,8 @@ def _servers(spec: dict[str, Any]) -> str:
     return f"\n\nThe API's server: {', '.join(urls)}." if urls else ""
 
 
-def _function_arg(op: Operation, writer: TypeWriter, notes: tuple[str, ...]) -> Arg:
-    func = call(
+def _function(op: Operation, writer: TypeWriter) -> Call:
+    return call(
         "t.func",
         writer.expr(op.input),
         writer.expr(op.output),
@@ -169,7 +183,10 @@ def _function_arg(op: Operation, writer: TypeWriter, notes: tuple[str, ...]) -> 
         effect=Str(op.effect) if op.effect != "read" else None,
         description=Str(op.description) if op.description else None,
     )
-    if keyword.iskeyword(op.function):
+
+
+def _function_arg(op: Operation, func: Call, notes: tuple[str, ...]) -> Arg:
+    if keyword.iskeyword(op.function):  # not a keyword argument: g.expose(**{"import": ...})
         return Arg(dict_of([(Str(op.function), func)]), star="**", comments=notes)
     return Arg(func, keyword=op.function, comments=notes)
 
@@ -210,6 +227,7 @@ class _Reader:
                 "Policy.public(); give them policies",
             )
         self.conv.finish()
+        self.conv.drop_unused_any([t for op in operations for t in (op.input, op.output)])
         return _Imported(self.conv, operations)
 
     def _section(self, *keys: str) -> dict[str, Any]:

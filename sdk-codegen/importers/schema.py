@@ -155,6 +155,7 @@ class SchemaConverter:
         self._pending: list[str] = []
         self._aliases: dict[str, str] = {}  # type name → the name it merely refers to
         self._any: str | None = None
+        self._described: dict[str, str] = {}  # description → named type of any value
 
     # -- named types ---------------------------------------------------------------------
 
@@ -198,6 +199,16 @@ class SchemaConverter:
             self._taken.add(self._any)
             self.types[self._any] = _any_value(self._any)
         return Ref(target=self._any)
+
+    def drop_unused_any(self, roots: Sequence[Type]) -> None:
+        """Forget the type of any value when neither ``roots`` nor another named type
+        refers to it (described any values got types of their own)."""
+        if self._any is None:
+            return
+        users = [*roots, *(ty for name, ty in self.types.items() if name != self._any)]
+        if not any(self._any in referenced(ty) for ty in users):
+            del self.types[self._any]
+            self._any = None
 
     def _store(self, name: str, ty: Type) -> None:
         if isinstance(ty, Ref):  # the schema only refers to another named type
@@ -306,7 +317,7 @@ class SchemaConverter:
 
     def _annotate(self, ty: Type, schema: Schema, ptr: str) -> Type:
         description = schema.get("description")
-        if isinstance(description, str) and description.strip():
+        if isinstance(description, str):
             ty = dataclasses.replace(ty, description=description)
         if "default" in schema:
             if self.defaults.record:
@@ -419,7 +430,7 @@ class SchemaConverter:
             self.issues.add(ptr, "a schema that accepts only null: imported as any value")
             return self.any()
         out: Type = kept[0] if len(kept) == 1 else _VARIANTS[group.kind](variants=tuple(kept))
-        return Optional(item=out) if nullable and not isinstance(out, Optional) else out
+        return Optional(item=out) if nullable else out
 
     def _implied(self, extra: Schema, variant: Any) -> bool:
         """Whether a variant already says all of ``extra`` (``type: object`` beside a
@@ -434,12 +445,28 @@ class SchemaConverter:
         return all(same(own.get(k), v) for k, v in extra.items())
 
     def _embedded(self, ty: Type, ptr: str) -> Type:
-        """``ty`` where no default can be hoisted out of it (an item, a variant, a required
-        field): ``t.ref`` takes no default."""
-        if isinstance(ty, Ref) and ty.default_value is not UNSET:
+        """``ty`` where no description or default can be hoisted out of it (an item, a
+        variant, a required field): ``t.ref`` takes no default, and any value with a
+        description becomes a named type of its own (a reference to ``JsonValue`` could not
+        carry it: see `emit.TypeWriter`)."""
+        if not isinstance(ty, Ref):
+            return ty
+        if ty.default_value is not UNSET:
             self.issues.add(ptr, "a default beside $ref cannot be carried by t.ref: dropped")
-            return dataclasses.replace(ty, default_value=UNSET)
+            ty = dataclasses.replace(ty, default_value=UNSET)
+        if ty.target == self._any and ty.description is not None:
+            return Ref(target=self._described_any(ty.description, ptr))
         return ty
+
+    def _described_any(self, description: str, ptr: str) -> str:
+        name = self._described.get(description)
+        if name is None:
+            name = unique_name(pascal_case(self._hint(ptr)), self._taken)
+            self._taken.add(name)
+            self._described[description] = name
+            self.pointers[name] = ptr
+            self.types[name] = dataclasses.replace(_any_value(name), description=description)
+        return name
 
     # -- one schema, no composition left -------------------------------------------------
 
