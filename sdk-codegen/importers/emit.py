@@ -46,8 +46,14 @@ class TypeWriter:
     description dropped (listed in `dropped`, with the owner given to `begin`).
     """
 
-    def __init__(self, types: Mapping[str, Type], reserved: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        types: Mapping[str, Type],
+        reserved: Iterable[str] = (),
+        pointers: Mapping[str, str] | None = None,
+    ) -> None:
         self.types = types
+        self.pointers = pointers or {}  # type name → where the document defines it
         taken = set(reserved)
         self.variables: dict[str, str] = {}
         for name in types:
@@ -99,7 +105,8 @@ class TypeWriter:
                 lines += source.comment_lines(str(issue))
             for owner, target in self.dropped:
                 if owner == name:
-                    lines += source.comment_lines(dropped_message(target))
+                    note = Issue(self.pointers.get(name, ""), dropped_message(target))
+                    lines += source.comment_lines(str(note))
             lines += source.statement(self.variables[name], expr)
             self.defined.add(name)
         return lines

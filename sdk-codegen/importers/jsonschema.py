@@ -65,7 +65,7 @@ def import_jsonschema(schema: Any, *, name: str, source_name: str) -> ImportResu
 
     imported = import_checked(run)
     conv, root = imported.converter, imported.root
-    writer = TypeWriter(conv.types, reserved=_MODULE_NAMES)
+    writer = TypeWriter(conv.types, reserved=_MODULE_NAMES, pointers=conv.pointers)
     by_type, rest = place(conv.issues.items, conv.pointers)
     lines = source.docstring(f"Types imported from {source_name} by `wire import jsonschema`.")
     lines += ["", "from typegraph import t"]
@@ -78,7 +78,7 @@ def import_jsonschema(schema: Any, *, name: str, source_name: str) -> ImportResu
         variable = _free(name, writer.variables.values())
         writer.begin([root], "")
         expr = writer.expr(root)
-        notes = [dropped_message(target) for owner, target in writer.dropped if owner == ""]
+        notes = [str(Issue("", dropped_message(t))) for o, t in writer.dropped if o == ""]
         lines += ["", *_comments(rest), *(c for n in notes for c in source.comment_lines(n))]
         lines += source.statement(variable, expr)
     text = "\n".join(lines) + "\n"

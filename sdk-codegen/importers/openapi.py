@@ -99,7 +99,7 @@ def import_openapi(spec: Any, *, name: str | None, source_name: str) -> ImportRe
     graph = _graph_name(name if name is not None else title)
     imported = import_checked(lambda defaults: _Reader(spec, defaults).read())
     conv, operations = imported.converter, imported.operations
-    writer = TypeWriter(conv.types, reserved={*_MODULE_NAMES, graph})
+    writer = TypeWriter(conv.types, reserved={*_MODULE_NAMES, graph}, pointers=conv.pointers)
     owners = {f"type {n}": p for n, p in conv.pointers.items()}
     owners |= {f"function {op.function}": op.pointer for op in operations}
     placed, rest = place(conv.issues.items, owners)
@@ -126,7 +126,7 @@ def import_openapi(spec: Any, *, name: str | None, source_name: str) -> ImportRe
         writer.owner = op.pointer
         func = _function(op, writer)
         notes = [str(i) for i in placed.get(f"function {op.function}", ())]
-        notes += [dropped_message(t) for o, t in writer.dropped if o == op.pointer]
+        notes += [str(Issue(o, dropped_message(t))) for o, t in writer.dropped if o == op.pointer]
         args.append(_function_arg(op, func, tuple(notes)))
     lines += source.layout(Call("g.expose", tuple(args)), 4)
     text = "\n".join(lines) + "\n"
@@ -357,14 +357,14 @@ class _Reader:
                 "no 2xx response: the function returns a boolean (true once done)",
             )
             return Boolean(), None
-        code = sorted(codes, key=lambda c: (not c[1:].isdigit(), c))[0]
-        response, rptr = self._resolved(responses[code], f"{optr}/responses/{code}")
-        media = self._media(
-            response.get("content") if isinstance(response, dict) else None, f"{rptr}/content"
-        )
-        if media is None:  # no content: done or not
-            return Boolean(), None
-        return self.conv.field(self.conv.convert(media[1], media[2]), True, media[2]), media[0]
+        for code in sorted(codes, key=lambda c: (not c[1:].isdigit(), c)):
+            response, rptr = self._resolved(responses[code], f"{optr}/responses/{code}")
+            content = response.get("content") if isinstance(response, dict) else None
+            media = self._media(content, f"{rptr}/content")
+            if media is not None:  # the first 2xx with content
+                ty = self.conv.convert(media[1], media[2])
+                return self.conv.field(ty, True, media[2]), media[0]
+        return Boolean(), None  # no content: done or not
 
     def _media(self, content: Any, ptr: str) -> tuple[str, Any, str] | None:
         """The media type to import from ``content`` (JSON first), its schema and pointer."""
