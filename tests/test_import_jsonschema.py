@@ -322,6 +322,10 @@ UNSUPPORTED: dict[str, tuple[dict[str, Any], list[str]]] = {
         },
         ["/oneOf/0", "/oneOf/1"],
     ),
+    "a $ref to itself": (
+        {"definitions": {"c": {"$ref": "#/definitions/c"}}, "$ref": "#/definitions/c"},
+        ["/definitions/c"],
+    ),
     "allOf without a common type": (
         {"allOf": [{"type": "string"}, {"type": "integer"}]},
         [""],
@@ -367,3 +371,18 @@ def test_graphql_reserved_names_get_a_suffix_for_structs_only() -> None:
     result, _, _ = imported(schema)
     assert 'Query2 = t.struct({"q": t.optional(t.string())}' in result.source
     assert 'Date = t.string(format="date", name="Date")' in result.source
+
+
+def test_a_definition_that_is_only_a_reference_is_a_copy_under_its_own_name() -> None:
+    schema = {
+        "definitions": {
+            "a": {"$ref": "#/definitions/b"},
+            "b": {"type": "object", "properties": {"x": {"type": "integer"}}},
+        },
+        "properties": {"a": {"$ref": "#/definitions/a"}},
+    }
+    result, _, derived = imported(schema)
+    assert result.issues == []
+    assert 'A = t.struct({"x": t.optional(t.integer())}' in result.source
+    assert '"a": t.optional(B)' in result.source  # a use of the alias is one of its target
+    agree(schema, derived, [{"a": {"x": 1}}, {}], [{"a": {"x": "1"}}])

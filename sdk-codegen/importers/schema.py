@@ -160,8 +160,11 @@ class SchemaConverter:
     # -- named types ---------------------------------------------------------------------
 
     def declare(self, ptr: str, hint: str | None = None) -> str:
-        """The type name for the schema at ``ptr`` (converted by `finish`)."""
-        ptr = self._follow_aliases(ptr)
+        """The type name for the schema at ``ptr`` (converted by `finish`): ``hint`` names a
+        definition; without it, ``ptr`` is a ``$ref`` target, followed through the schemas
+        that merely refer to another."""
+        if hint is None:
+            ptr = self._follow_aliases(ptr)
         name = self.names.get(ptr)
         if name is None:
             base = pascal_case(hint if hint is not None else self._hint(ptr))
@@ -221,11 +224,12 @@ class SchemaConverter:
         target = self._aliases.pop(name, None)
         if target is None:
             return self.types[name]
+        seen = seen | {name}
         if target in seen:
             self.issues.add(self.pointers[name], "the schema only refers to itself: any value")
             definition: Type = _any_value(name)
         else:
-            definition = self._resolve_alias(target, seen | {name})
+            definition = self._resolve_alias(target, seen)
         self.types[name] = dataclasses.replace(definition, name=name)
         return self.types[name]
 
