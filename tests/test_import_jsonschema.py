@@ -287,6 +287,7 @@ UNSUPPORTED: dict[str, tuple[dict[str, Any], list[str]]] = {
     ),
     "tuple (draft 4 items)": ({"type": "array", "items": [{"type": "integer"}]}, ["/items"]),
     "non-string enum": ({"enum": [1, 2, 3]}, ["/enum"]),
+    "enum values GraphQL cannot serve": ({"enum": ["in-progress", "done"]}, ["/enum"]),
     "boolean const": ({"properties": {"on": {"const": True}}}, ["/properties/on/enum"]),
     "only null": ({"type": "null"}, [""]),
     "unknown format": ({"type": "string", "format": "hostname"}, ["/format"]),

@@ -88,7 +88,8 @@ def named_types(draw: st.DrawFn) -> Type:
 def test_a_schema_from_a_typegraph_imports_back_to_the_same_schema(ty: Type) -> None:
     schema = schema_of(ty)
     result = import_jsonschema(schema, name="Root", source_name="schema.json")
-    assert result.issues == [], result.issues
+    # (an enum value such as "null" imports, with a warning that GraphQL cannot serve it)
+    assert [i for i in result.issues if "not a GraphQL name" not in i.message] == []
     assert ruff_formatted(result.source) == result.source
     again = schema_of(run_source(result.source, result.root))
     assert again == schema

@@ -528,6 +528,15 @@ class SchemaConverter:
             self.issues.add(at, f"the enum {message}; imported as any value")
             return self.any()
         if all(isinstance(v, str) for v in values) and (declared is None or "string" in declared):
+            unservable = [v for v in values if not _graphql_enum_value(v)]
+            if unservable:
+                self.issues.add(
+                    at,
+                    f"enum value {unservable[0]!r} is not a GraphQL name "
+                    "([_A-Za-z][_0-9A-Za-z]*, not true, false or null): the typegraph loads, "
+                    "but wire serve refuses it; rename the values, or use "
+                    "t.string(pattern=...)",
+                )
             ty: Type = Enum(values=tuple(dict.fromkeys(values)))
             return Optional(item=ty) if null else ty
         types = declared if declared is not None else list(dict.fromkeys(map(_json_type, enum)))
@@ -761,6 +770,14 @@ def _inferred(s: Schema) -> list[str]:
         if fmt in ("float", "double"):
             types = ["number"]
     return types
+
+
+def _graphql_enum_value(value: str) -> bool:
+    return bool(re.fullmatch(r"[_A-Za-z][_0-9A-Za-z]*", value)) and value not in (
+        "true",
+        "false",
+        "null",
+    )
 
 
 def _json_type(value: Any) -> str:
