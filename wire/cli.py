@@ -1,4 +1,4 @@
-"""The `wire` command line: typegraph, codegen, build, call."""
+"""The `wire` command line: typegraph, codegen, import, build, call."""
 
 from __future__ import annotations
 
@@ -48,6 +48,46 @@ def cmd_codegen(ns: argparse.Namespace) -> int:
         raise WireError(str(e), where=ns.typegraph) from e
     for p in written:
         _progress(f"wrote {p}")
+    return 0
+
+
+class ImportFailed(WireError):
+    code = "import_failed"
+
+
+class ImportIncomplete(WireError):
+    code = "import_incomplete"
+
+
+def cmd_import(ns: argparse.Namespace) -> int:
+    from wire_codegen import importers
+
+    path, out = Path(ns.document), Path(ns.output) if ns.output else None
+    try:
+        document = importers.read_document(path)
+        if ns.kind == "jsonschema":
+            name = ns.name or path.stem
+            result = importers.import_jsonschema(document, name=name, source_name=path.name)
+        else:
+            result = importers.import_openapi(document, name=ns.name, source_name=path.name)
+    except importers.ImporterError as e:
+        raise ImportFailed(str(e)) from e
+    for issue in result.issues:
+        print(f"warning: {issue}", file=sys.stderr)
+    if ns.strict and result.issues:
+        raise ImportIncomplete(
+            f"{len(result.issues)} construct(s) cannot be expressed in a typegraph (see the "
+            "warnings); nothing written",
+            where=path.name,
+        )
+    if out is None:
+        sys.stdout.write(result.source)
+        return 0
+    if out.exists() and not ns.force and out.read_text() != result.source:
+        raise ImportFailed(f"{out} exists: pass --force to overwrite it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(result.source)
+    _progress(f"wrote {out}")
     return 0
 
 
@@ -138,6 +178,19 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--runtime", help="which runtime's functions (default: the only one)")
     s.add_argument("--name", help="which @typegraph, when the file has several")
     s.set_defaults(run=cmd_codegen)
+
+    s = sub.add_parser(
+        "import",
+        help="write typegraph source from a JSON Schema (types) or an OpenAPI document",
+        description="Constructs a typegraph cannot express are warned about, by JSON pointer.",
+    )
+    s.add_argument("kind", choices=["jsonschema", "openapi"])
+    s.add_argument("document", help="the schema or OpenAPI document (JSON, or YAML)")
+    s.add_argument("-o", "--output", help="the .py file to write (default: standard output)")
+    s.add_argument("--name", help="the root type's (jsonschema) or the typegraph's name")
+    s.add_argument("--strict", action="store_true", help="fail, writing nothing, on a warning")
+    s.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    s.set_defaults(run=cmd_import)
 
     s = sub.add_parser("build", help="build a guest folder into a component (cached)")
     s.add_argument("guest")

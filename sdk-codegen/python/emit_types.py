@@ -120,7 +120,7 @@ def _struct(d: StructDef, name: str, doc: list[str], writer: TypeWriter) -> list
         for f in d.fields:
             out += [f"    # {line}" for line in (f.description or "").splitlines()]
             out.append(f"    {f.name}: {annotation(f.type, f.optional)}")
-        if len(out) == 1:
+        if not d.fields and not doc:  # a body of comments alone is no body
             out.append("    pass")
         return out
     # Field names that are not identifiers need the functional form, evaluated at import
