@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 WIRE := $(VENV)/bin/wire
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench bench-peers clean
+.PHONY: setup run test lint bench bench-peers drills clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+# The counted delivery drills alone (they run in `make test` too), with their table:
+# sent / handled / duplicates / dead-lettered / lost per backend and fault.
+drills: setup
+	$(PY) -m pytest tests/drills -q -p no:cacheprovider
 
 # Every benchmark, each figure against its floor; issue 11's peers need NATS on
 # 127.0.0.1:4222 and take wrk from PATH when installed (apt-get install wrk), else a Python

@@ -85,7 +85,7 @@ async def test_durable_queue_keeps_what_was_sent_before_a_consumer(broker: Broke
         # MQTT keeps messages only for sessions subscribed to them: the send is refused
         # (after retrying for send_timeout), never silently dropped.
         broker.send_timeout = 0.5
-        with pytest.raises(MessagingError, match="no session subscribed to durable queue channel"):
+        with pytest.raises(MessagingError, match="no session subscribed to durable channel"):
             await broker.send(ch, Message.json(ch.name, {"i": 0}))
         return
     for i in range(5):

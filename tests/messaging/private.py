@@ -126,6 +126,7 @@ class PrivateRedis(PrivateBroker):
 
 class PrivateMosquitto(PrivateBroker):
     scheme, name = "mqtt", "mosquitto"
+    queue = MOSQUITTO_QUEUE  # max_queued_messages
 
     def command(self) -> list[str]:
         conf = self.folder / "mosquitto.conf"
@@ -137,7 +138,7 @@ class PrivateMosquitto(PrivateBroker):
             # saved on every change: a crash (kill -9) loses at most what was in flight
             "autosave_on_changes true\n"
             "autosave_interval 1\n"
-            f"max_queued_messages {MOSQUITTO_QUEUE}\n"
+            f"max_queued_messages {self.queue}\n"
             "max_queued_bytes 0\n"
             "sys_interval 1\n"
         )
@@ -152,10 +153,13 @@ KINDS: dict[str, type[PrivateBroker]] = {
 
 
 @contextmanager
-def private_broker(kind: str) -> Iterator[PrivateBroker]:
-    """A started private broker of `kind`, stopped and its state removed afterwards."""
+def private_broker(kind: str, **settings: object) -> Iterator[PrivateBroker]:
+    """A started private broker of `kind` (`settings` override its class attributes),
+    stopped and its state removed afterwards."""
     folder = Path(tempfile.mkdtemp(prefix=f"wire-{kind}-"))
     broker = KINDS[kind](folder)
+    for k, v in settings.items():
+        setattr(broker, k, v)
     try:
         broker.start()
         yield broker

@@ -63,8 +63,9 @@ def channels_of(document: dict[str, Any]) -> dict[str, Channel]:
     out: dict[str, Channel] = {}
     for name, ch in document.get("channels", {}).items():
         schema = typegraph.json_schema(document, ch["message"])
+        grouped = bool(ch.get("handlers") or ch.get("responders"))
         out[name] = Channel(
-            ChannelSpec(name, bool(ch.get("durable")), ch.get("kind", "pubsub")),
+            ChannelSpec(name, bool(ch.get("durable")), ch.get("kind", "pubsub"), grouped),
             Validator(schema),
             ch.get("dead_letter") or f"{name}.dead",
         )

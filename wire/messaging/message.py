@@ -68,11 +68,15 @@ class Message:
 @dataclass(frozen=True)
 class ChannelSpec:
     """A channel as a backend sees it: `durable` channels survive broker and host restarts
-    (at-least-once); `queue` channels give each message to one consumer of one group."""
+    (at-least-once); `queue` channels give each message to one consumer of one group.
+    `grouped`: consumer groups read it (the typegraph binds handlers to it), so a durable
+    one that finds no group's session on a broker that keeps messages only for subscribed
+    sessions (MQTT) is being restarted or reconnected, not unread: the send waits."""
 
     name: str
     durable: bool = False
     kind: ChannelKind = "pubsub"
+    grouped: bool = False
 
     def __post_init__(self) -> None:
         if not self.name or not all(_TOKEN.match(p) for p in self.name.split(".")):

@@ -180,7 +180,7 @@ class MqttBroker(Broker):
         self._publisher: aiomqtt.Client | None = None
         self._lock = asyncio.Lock()
         self._watch: asyncio.Task[None] | None = None
-        self._kept: set[tuple[str, str]] = set()
+        self._kept: dict[str, str] = {}  # channel -> the group `keep` made a session for
         self.dropped: int | None = None  # the broker's count of dropped messages, last seen
 
     def _client(self, identifier: str, *, persistent: bool) -> aiomqtt.Client:
@@ -274,7 +274,7 @@ class MqttBroker(Broker):
     async def keep(self, channel: ChannelSpec, group: str) -> None:
         """Subscribe the group's first member session (unless a live process holds it:
         then its group is consumed) and leave it: the broker keeps the group's messages."""
-        if not channel.durable or (channel.name, group) in self._kept:
+        if not channel.durable or self._kept.get(channel.name) == group:
             return
         member = members.take(self.url_key, f"{channel.name}|{group}", self.consumer)
         try:
@@ -285,7 +285,7 @@ class MqttBroker(Broker):
                 await client.subscribe(self._group_topic(channel, group), qos=1)
         finally:
             member.release()
-        self._kept.add((channel.name, group))
+        self._kept[channel.name] = group
 
     @property
     def url_key(self) -> str:
@@ -309,13 +309,16 @@ class MqttBroker(Broker):
                         await client.__aexit__(None, None, None)
             raise
         if reason == NO_MATCHING_SUBSCRIBERS:
-            if channel.durable and channel.kind == "queue":
+            if channel.durable and (channel.kind == "queue" or channel.grouped):
                 # The broker dropped it. Mosquitto (2.0.x) does not restore shared
                 # subscriptions after a restart: until the group's members resubscribe, a
-                # durable queue has no one to keep its messages. Retried (Broker.send)
-                # until they are back, then a clear error: never a silent loss.
+                # durable channel's groups have no session to keep its messages. Retried
+                # (Broker.send) until they are back, then a clear error: never a silent loss.
+                kept = self._kept.pop(channel.name, None)
+                if kept is not None:  # a group kept here: subscribe its session again
+                    await self.keep(channel, kept)
                 raise NoSubscribers(
-                    f"the broker has no session subscribed to durable queue channel "
+                    f"the broker has no session subscribed to durable channel "
                     f"{channel.name!r} (MQTT keeps a message only for sessions subscribed to "
                     "its topic: start its consumers first)"
                 )

@@ -1,11 +1,14 @@
 """NATS (nats-py): core NATS for plain channels, JetStream for durable ones.
 
-A durable channel is a JetStream stream (file storage, interest retention) named after it:
-a message is kept until every consumer group of the channel has acked it, however long
-that takes; nothing unread is aged out. A group on it is a durable pull consumer with
+A durable channel is a JetStream stream (file storage) named after it, without limits:
+nothing unread is aged out or trimmed. A group on it is a durable pull consumer with
 explicit acks, so its backlog survives restarts and `nak(delay)` redelivers with
 JetStream's own delivery count; a durable queue channel's group is created when it is
-first sent to, so nothing sent before a consumer starts is dropped. Deliveries being worked
+first sent to, so nothing sent before a consumer starts is dropped; a pub-sub group sees
+what is sent from its first subscription on. Messages every group has acked are purged by
+the consumers (every `TRIM_EVERY_S`). (Not interest retention: nats-server 2.9 acks, then
+drops, a message that reaches an interest stream while a graceful shutdown has stopped
+its consumers: 11 of 2000 were lost that way in a drill.) Deliveries being worked
 on are kept with `in_progress` within `ack_wait`. Without a group, and on plain channels,
 subscriptions are core NATS (queue groups for competing consumers); core messages are not
 kept, so a nack there is retried in this process.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
@@ -33,7 +37,6 @@ from nats.js.api import (
     AckPolicy,
     ConsumerConfig,
     DeliverPolicy,
-    RetentionPolicy,
     StorageType,
     StreamConfig,
 )
@@ -46,6 +49,7 @@ from .message import JSON, ChannelSpec, Message
 REPLY_HEADER = "wire-reply-to"  # JetStream publishes carry no reply subject
 CONTENT_TYPE = "Content-Type"
 REOPEN_WAIT_S = 0.5  # between attempts to replace a connection the server closed
+TRIM_EVERY_S = 10.0  # how often a consumer purges the messages every group has acked
 
 
 def _safe(name: str) -> str:
@@ -72,6 +76,17 @@ def _headers(channel: ChannelSpec, message: Message) -> dict[str, str]:
                 where="nats",
             )
     return headers
+
+
+def _done_up_to(c: Any) -> int:
+    """The stream sequence up to which consumer `c` needs nothing more: all it was given,
+    when nothing is outstanding; else its ack floor."""
+    delivered, acked = c.delivered, c.ack_floor
+    if delivered is None or acked is None:
+        return 0
+    if acked.consumer_seq == delivered.consumer_seq and not c.num_ack_pending:
+        return int(delivered.stream_seq or 0)
+    return int(acked.stream_seq or 0)
 
 
 class _CoreDelivery(Delivery):
@@ -111,6 +126,7 @@ class NatsSubscription(Subscription):
         # giving back what that brought, so no pull request outlives the subscription (the
         # server would deliver into it, and those messages would wait for `ack_wait`).
         self.reader: asyncio.Task[None] | None = None
+        self.on_close: list[Callable[[], None]] = []
 
     async def on_message(self, msg: Msg) -> None:
         if (msg.headers or {}).get("Status") == "503":
@@ -120,6 +136,8 @@ class NatsSubscription(Subscription):
     async def _close(self) -> None:
         if self.reader is not None:
             await asyncio.gather(self.reader, return_exceptions=True)
+        for done in self.on_close:
+            done()
         self.broker.core_subs.discard(self)
         for nats_sub in (self.core, self.pull):
             if nats_sub is not None:
@@ -156,6 +174,8 @@ class NatsBroker(Broker):
         self._consumers: set[tuple[str, str]] = set()
         self.core_subs: set[NatsSubscription] = set()
         self.reopened = 0  # connections replaced after the server closed one
+        self._trimmed: dict[str, int] = {}  # durable stream -> its group readers here
+        self._trimmer: asyncio.Task[None] | None = None
 
     @property
     def nc(self) -> Client:
@@ -241,9 +261,10 @@ class NatsBroker(Broker):
 
     async def close(self) -> None:
         self._closing = True
-        if self._reopening is not None:
-            self._reopening.cancel()
-            await asyncio.gather(self._reopening, return_exceptions=True)
+        for task in (self._reopening, self._trimmer):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
         nc, self._nc = self._nc, None
         if nc is not None:
             with contextlib.suppress(Exception):
@@ -268,12 +289,7 @@ class NatsBroker(Broker):
     async def _stream(self, channel: ChannelSpec) -> str:
         name = "WIRE_" + _safe(channel.name)
         if name not in self._streams:
-            config = StreamConfig(
-                name=name,
-                subjects=[channel.name],
-                storage=StorageType.FILE,
-                retention=RetentionPolicy.INTEREST,
-            )
+            config = StreamConfig(name=name, subjects=[channel.name], storage=StorageType.FILE)
             try:
                 await self.js.add_stream(config)
             except BadRequestError as e:  # exists with other settings: use it as it is
@@ -289,23 +305,25 @@ class NatsBroker(Broker):
             log.debug("stream %s: %s", name, e)
             return
         cfg = info.config
-        if cfg.max_age or (cfg.max_msgs or -1) > 0 or (cfg.max_bytes or -1) > 0:
+        lossy = cfg.max_age or (cfg.max_msgs or -1) > 0 or (cfg.max_bytes or -1) > 0
+        if lossy or (cfg.retention is not None and cfg.retention.value != "limits"):
             log.warning(
-                "nats: stream %s exists with limits (max_age %s s, max_msgs %s, max_bytes %s) "
-                "that delete messages whether read or not; delete it to let wire make it "
-                "without them",
+                "nats: stream %s exists with settings that can delete messages unread "
+                "(retention %s, max_age %s s, max_msgs %s, max_bytes %s); delete it to let "
+                "wire make it without them",
                 name,
+                cfg.retention,
                 cfg.max_age,
                 cfg.max_msgs,
                 cfg.max_bytes,
             )
 
-    def _consumer_config(self) -> ConsumerConfig:
+    def _consumer_config(self, deliver: DeliverPolicy = DeliverPolicy.ALL) -> ConsumerConfig:
         return ConsumerConfig(
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self.ack_wait,
             max_deliver=-1,  # wire counts attempts and dead-letters itself
-            deliver_policy=DeliverPolicy.ALL,
+            deliver_policy=deliver,
             max_ack_pending=-1,
         )
 
@@ -346,6 +364,7 @@ class NatsBroker(Broker):
             stream = await self._stream(channel)
             sub.pull = await self._pull_subscription(channel, group, stream)
             sub.reader = asyncio.create_task(self._pull(sub, group, stream, prefetch))
+            self._trim_later(sub, stream)
         else:
             await self._subscribe_core(sub)
             self.core_subs.add(sub)
@@ -359,9 +378,47 @@ class NatsBroker(Broker):
         await self.nc.flush()  # the server knows the subscription before we return
 
     async def _pull_subscription(self, channel: ChannelSpec, group: str, stream: str) -> Any:
+        # A queue channel's group exists from the first send (`keep`); a pub-sub group
+        # made here sees what is sent from now on.
+        deliver = DeliverPolicy.ALL if channel.kind == "queue" else DeliverPolicy.NEW
         return await self.js.pull_subscribe(
-            channel.name, durable=_safe(group), stream=stream, config=self._consumer_config()
+            channel.name,
+            durable=_safe(group),
+            stream=stream,
+            config=self._consumer_config(deliver),
         )
+
+    def _trim_later(self, sub: NatsSubscription, stream: str) -> None:
+        self._trimmed[stream] = self._trimmed.get(stream, 0) + 1
+        sub.on_close.append(lambda: self._untrim(stream))
+        if self._trimmer is None or self._trimmer.done():
+            self._trimmer = asyncio.create_task(self._trim_acked())
+
+    def _untrim(self, stream: str) -> None:
+        left = self._trimmed.get(stream, 1) - 1
+        if left:
+            self._trimmed[stream] = left
+        else:
+            self._trimmed.pop(stream, None)
+
+    async def _trim_acked(self) -> None:
+        """Every `TRIM_EVERY_S`, purge the messages of the durable streams read here that
+        every consumer group has acked."""
+        while self._trimmed:
+            await asyncio.sleep(TRIM_EVERY_S)
+            for stream in list(self._trimmed):
+                try:
+                    await self._trim(stream)
+                except Exception as e:  # a later round trims it
+                    log.debug("nats: trim %s: %s", stream, e)
+
+    async def _trim(self, stream: str) -> None:
+        consumers = await self.js.consumers_info(stream)
+        if not consumers:
+            return
+        floor = min(_done_up_to(c) for c in consumers)
+        if floor:
+            await self.js.purge_stream(stream, seq=floor + 1)
 
     async def _pull(self, sub: NatsSubscription, group: str, stream: str, batch: int) -> None:
         generation = self._generation

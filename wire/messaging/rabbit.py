@@ -13,6 +13,7 @@ server would close the connection over it) or whose body exceeds RabbitMQ's
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import Any
 
 import aio_pika
@@ -24,6 +25,7 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 
+from . import members
 from .broker import Broker, Capabilities, Delivery, Subscription
 from .errors import MessagingError, PayloadTooLarge
 from .message import JSON, ChannelSpec, Message
@@ -84,10 +86,16 @@ class RabbitBroker(Broker):
         self._channel: AbstractRobustChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._declared: set[str] = set()
+        # How the server lists this connection (`rabbitmqctl list_connections`).
+        self.connection_name = f"wire {members.default_consumer()} {os.getpid()} {id(self):x}"
 
     async def connect(self) -> None:
         try:
-            self._conn = await aio_pika.connect_robust(self.url, reconnect_interval=0.5)
+            self._conn = await aio_pika.connect_robust(
+                self.url,
+                reconnect_interval=0.5,
+                client_properties={"connection_name": self.connection_name},
+            )
         except Exception as e:
             raise MessagingError(
                 f"cannot connect to RabbitMQ at {self.url}: {e}", where=self.name

@@ -288,7 +288,7 @@ class RedisBroker(Broker):
             at = _entry_id(oldest)
             floor = at if floor is None or at < floor else floor
         if floor is not None and floor > (0, 0):
-            await self.redis.xtrim(key, minid=f"{floor[0]}-{floor[1]}")
+            await self.redis.xtrim(key, minid=f"{floor[0]}-{floor[1]}", approximate=False)
 
     async def _last_id(self, channel: ChannelSpec) -> bytes:
         info = (
