@@ -364,6 +364,8 @@ def test_a_prefix_keeps_the_typegraphs_types_apart_from_the_apps() -> None:
         assert "identity(id: Int!, name: String!, shape: MathShape!" in sdl
         assert "type Point {\n  lat: Float!\n}" in sdl
         assert set(prefixed.types) >= {"MathPoint", "MathPointInput", "MathRec", "MathCell"}
+        with pytest.raises(SchemaError, match="prefix 'Math-' cannot start a GraphQL type"):
+            wire.strawberry.Fields(plain.host, prefix="Math-")
     finally:
         plain.host.close()
         prefixed.host.close()

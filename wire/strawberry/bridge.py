@@ -26,6 +26,7 @@ from strawberry.types.field import StrawberryField
 
 from ..errors import WireError
 from ..graphql import AuthConfig, Limits, Policies, Request, SchemaError, build_schema
+from ..graphql.names import NAME
 from ..host import Host
 from ..messaging import MessagingError, MessagingService, make_broker
 from .auth import HeaderAuth, Identify, anonymous, identify
@@ -70,6 +71,12 @@ class Fields:
     ) -> None:
         if subscription_backlog < 1:
             raise ValueError("subscription_backlog must be at least 1")
+        if prefix and (not NAME.match(prefix) or prefix.startswith("__")):
+            raise SchemaError(
+                f"prefix {prefix!r} cannot start a GraphQL type name ([_A-Za-z][_0-9A-Za-z]*, "
+                "not '__')",
+                where=host.name,
+            )
         self.host = host
         self.name = host.name
         self.production = production

@@ -105,7 +105,8 @@ class TypeMap:
         self.document = document
         self.prefix = prefix
         name = f"wire.strawberry.typegraphs.{document['name']}_{next(_modules)}"
-        self.module = types.ModuleType(name, f"The strawberry types of typegraph {name}.")
+        doc = f"The strawberry types of typegraph {document['name']!r}."
+        self.module = types.ModuleType(name, doc)
         sys.modules[name] = self.module  # strawberry resolves the fields' types in it
         self._ns = self.module.__dict__
         self._ns.update(Optional=Optional, ID=strawberry.ID)  # what annotations name
