@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[build,dev,brokers,openapi,bench]'
+	$(PY) -m pip install --quiet -e '.[build,dev,brokers,openapi,bench,strawberry]'
 	touch $(STAMP)
 
 setup: $(STAMP)
