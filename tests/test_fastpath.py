@@ -19,7 +19,7 @@ from wasmtime.component import Component, Func, Linker, Record, Variant
 from tests.guests import WIRE_WIT_DIR, build_wat_guest, wasm_tools_path
 from wire.fastpath import (
     HostcallSignatureError,
-    MatInfo,
+    MatInfoRecord,
     WitWireFuncs,
     WitWirePlan,
     _abi,
@@ -90,7 +90,7 @@ class Guest:
         assert isinstance(out, Variant)
         return (False, (out.tag, out.payload))
 
-    def init(self, version: str, ops: list[MatInfo]) -> Any:
+    def init(self, version: str, ops: list[MatInfoRecord]) -> Any:
         if self.fast is not None:
             return self.fast.init(self.store, version, ops)
         func = self._generic("init")
@@ -112,7 +112,7 @@ class Guest:
         assert isinstance(out, Variant)
         payload = out.payload
         if isinstance(payload, Record):
-            payload = MatInfo(
+            payload = MatInfoRecord(
                 *(
                     getattr(payload, f)
                     for f in ("op-name", "mat-title", "mat-hash", "mat-data-json")
@@ -153,7 +153,11 @@ op_names = st.one_of(
 )
 mat_infos = st.lists(
     st.builds(
-        MatInfo, st.text(max_size=8), st.text(max_size=8), st.text(max_size=8), st.text(max_size=16)
+        MatInfoRecord,
+        st.text(max_size=8),
+        st.text(max_size=8),
+        st.text(max_size=8),
+        st.text(max_size=16),
     ),
     max_size=3,
 )
@@ -177,7 +181,7 @@ def test_handle_fast_equals_generic(
 @EXAMPLES
 @given(version=st.text(max_size=12), ops=mat_infos)
 def test_init_fast_equals_generic(
-    components: dict[str, Component], version: str, ops: list[MatInfo]
+    components: dict[str, Component], version: str, ops: list[MatInfoRecord]
 ) -> None:
     for name in ("echo", "initfail"):
         fast = Guest(components[name], True).init(version, ops)
@@ -186,7 +190,7 @@ def test_init_fast_equals_generic(
 
 def test_init_error_cases(components: dict[str, Component]) -> None:
     guest = Guest(components["initfail"], True)
-    info = MatInfo("op", "Title é", "h", '{"x": 1}')
+    info = MatInfoRecord("op", "Title é", "h", '{"x": 1}')
     assert guest.init("1", []) == ("err", "version-mismatch", "wants 9.9")
     assert guest.init("1", [info]) == ("err", "unexpected-mat", info)
     assert guest.init("1", [info, info]) == ("err", "other", "init exploded")

@@ -10,15 +10,17 @@ serialise it to a ``wire-typegraph/1`` document (docs/typegraph-document.md).
             t.struct({"a": t.integer(), "b": t.integer()}), t.integer(), name="add"))
 """
 
-from . import t
+from . import model, t
 from .channel_op import ChannelOp
+from .definition import Typegraph, typegraph
 from .document import FORMAT, Document, document_schema, dumps, validate_document
 from .errors import TypegraphError
 from .func import Effect, Func
-from .graph import Backoff, Channel, Graph, Typegraph, typegraph
+from .graph import Channel, Graph
 from .loader import load
 from .materializer import Materializer
 from .messaging import MessagingComponent
+from .model import Backoff
 from .policy import Policy, PolicyOn
 from .runtime import WireRuntime
 from .schema import function_schemas, json_schema
@@ -46,6 +48,7 @@ __all__ = [
     "function_schemas",
     "json_schema",
     "load",
+    "model",
     "t",
     "typegraph",
     "validate_document",

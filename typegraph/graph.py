@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from .channel_op import ChannelOp
 from .errors import TypegraphError
 from .func import Func
+from .model import DEFAULT_CONCURRENCY, DEFAULT_MAX_ATTEMPTS, Backoff
 from .names import check_channel_name, check_name
 from .policy import PolicyLike
 from .types import Ref, Struct, Type
 
-__all__ = ["Backoff", "Channel", "ChannelExposure", "Exposure", "Graph", "Typegraph", "typegraph"]
+__all__ = ["Channel", "ChannelExposure", "Exposure", "Graph"]
 
 ChannelKind = Literal["pubsub", "queue"]
 
@@ -36,16 +37,6 @@ class ChannelExposure:
     name: str
     op: ChannelOp
     policies: tuple[PolicyLike, ...]
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Retry delays of a handler: ``initial`` seconds after the first failure, times
-    ``multiplier`` after each next one, at most ``max`` seconds."""
-
-    initial: float = 0.1
-    max: float = 30.0
-    multiplier: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -154,9 +145,9 @@ class Graph:
         func: Func,
         *,
         name: str | None = None,
-        max_attempts: int = 5,
-        backoff: float | Backoff = 0.1,
-        concurrency: int = 1,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        backoff: float | Backoff = Backoff.initial,
+        concurrency: int = DEFAULT_CONCURRENCY,
         dead_letter: str | None = None,
     ) -> Func:
         """Call ``func`` (e.g. ``runtime.handler(message_type, ...)``) with every message
@@ -169,11 +160,7 @@ class Graph:
             backoff = Backoff(initial=float(backoff))
         options: dict[str, Any] = {
             "max_attempts": max_attempts,
-            "backoff": {
-                "initial_ms": round(backoff.initial * 1000),
-                "max_ms": round(backoff.max * 1000),
-                "multiplier": backoff.multiplier,
-            },
+            "backoff": backoff.to_document(),
             "concurrency": concurrency,
         }
         if dead_letter is not None:
@@ -181,7 +168,12 @@ class Graph:
         return self._bind(channel, func, name, "handlers", options)
 
     def respond(
-        self, channel: str | Channel, func: Func, *, name: str | None = None, concurrency: int = 1
+        self,
+        channel: str | Channel,
+        func: Func,
+        *,
+        name: str | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
     ) -> Func:
         """Answer requests on ``channel`` with ``func``: its input is the channel's message
         type, its result is the reply."""
@@ -280,35 +272,3 @@ class Graph:
         if len(set(basic)) != len(basic):
             raise TypegraphError("a basic auth user is listed twice", ["auth", "basic"])
         self.basic_users = tuple(basic)
-
-
-class Typegraph:
-    """A typegraph definition; ``document()`` runs it and returns its document."""
-
-    def __init__(self, name: str, builder: Callable[[Graph], Any]) -> None:
-        check_name(name, "typegraph", ["name"])
-        self.name = name
-        self.builder = builder
-
-    def __repr__(self) -> str:
-        return f"Typegraph({self.name!r})"
-
-    def graph(self) -> Graph:
-        g = Graph(self.name)
-        self.builder(g)
-        return g
-
-    def document(self) -> dict[str, Any]:
-        from .serialize import serialize
-
-        return serialize(self.graph())
-
-
-def typegraph(name: str | None = None) -> Callable[[Callable[[Graph], Any]], Typegraph]:
-    """Decorate ``def my_graph(g: Graph) -> None`` to define a typegraph (named after
-    the function unless ``name`` is given)."""
-
-    def decorate(builder: Callable[[Graph], Any]) -> Typegraph:
-        return Typegraph(name or builder.__name__, builder)
-
-    return decorate

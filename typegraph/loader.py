@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .definition import Typegraph
 from .errors import TypegraphError
-from .graph import Typegraph
 
 __all__ = ["load"]
 

@@ -8,8 +8,9 @@ from typing import Any, Literal
 
 from .errors import TypegraphError
 from .func import Func
+from .model import DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_BYTES, DEFAULT_POOL_SIZE, InstancesPolicy
 from .policy import Policy
-from .runtime import InstancePolicy, WireRuntime
+from .runtime import WireRuntime
 from .types import Optional, Ref, Struct, Type
 
 __all__ = ["CHANNEL_MESSAGE", "WORLDS", "MessagingComponent", "MessagingWorld"]
@@ -40,10 +41,10 @@ class MessagingComponent(WireRuntime):
         world: MessagingWorld,
         name: str | None = None,
         channels: Sequence[str] | None = None,
-        instances: InstancePolicy = "fresh",
-        pool_size: int = 4,
-        deadline_ms: int = 10_000,
-        memory_bytes: int = 128 * 2**20,
+        instances: InstancesPolicy = "fresh",
+        pool_size: int = DEFAULT_POOL_SIZE,
+        deadline_ms: int = DEFAULT_DEADLINE_MS,
+        memory_bytes: int = DEFAULT_MEMORY_BYTES,
     ) -> None:
         super().__init__(
             component,

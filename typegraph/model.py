@@ -2,7 +2,7 @@
 place (docs/typegraph-document.md). The host, the gateway, messaging and the generators
 read this, never the document's dicts.
 
-    tg = typegraph.model.read(document)     # validates, then builds
+    tg = typegraph.model.read(document)     # validates, then builds: a `Model`
     tg.functions["add"].materializer.op
     tg.channels["orders.placed"].options["ship"].backoff.delay(2)
 """
@@ -193,7 +193,7 @@ class ChannelOp:
 
 
 @dataclass(frozen=True)
-class Typegraph:
+class Model:
     """A validated typegraph document, typed. `document` is the document itself (what
     JSON Schemas are derived from)."""
 
@@ -226,7 +226,7 @@ class Typegraph:
         return [m for m in self.materializers.values() if m.runtime == runtime]
 
 
-def read(document: Document) -> Typegraph:
+def read(document: Document) -> Model:
     """The typed typegraph of `document`; a `TypegraphError` (with the path) when it is
     not valid."""
     validate_document(document)
@@ -305,7 +305,7 @@ def read(document: Document) -> Typegraph:
         )
         for name, o in document.get("channel_ops", {}).items()
     }
-    return Typegraph(
+    return Model(
         name=document["name"],
         document=document,
         runtimes=MappingProxyType(runtimes),

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from .func import Effect, Func
 from .materializer import Materializer
+from .model import DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_BYTES, DEFAULT_POOL_SIZE, InstancesPolicy
 from .policy import Policy
 from .types import Ref, Struct, Type
 
-__all__ = ["InstancePolicy", "WireRuntime"]
-
-InstancePolicy = Literal["fresh", "pooled"]
+__all__ = ["WireRuntime"]
 
 
 class WireRuntime:
@@ -31,10 +30,10 @@ class WireRuntime:
         component: str,
         *,
         name: str | None = None,
-        instances: InstancePolicy = "fresh",
-        pool_size: int = 4,
-        deadline_ms: int = 10_000,
-        memory_bytes: int = 128 * 2**20,
+        instances: InstancesPolicy = "fresh",
+        pool_size: int = DEFAULT_POOL_SIZE,
+        deadline_ms: int = DEFAULT_DEADLINE_MS,
+        memory_bytes: int = DEFAULT_MEMORY_BYTES,
         channels: Sequence[str] | None = None,
         concurrency: int | None = None,
     ) -> None:

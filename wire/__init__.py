@@ -1,5 +1,8 @@
 """wire: a typegraph materializer runtime on wasmtime."""
 
+from typegraph.model import Limits
+
+from . import runtime as _runtime  # noqa: F401  (registers the `wire` runtime kind)
 from .errors import (
     ComponentLoadError,
     DeadlineExceeded,
@@ -19,7 +22,7 @@ from .errors import (
 )
 from .host import Function, Host
 from .hostcalls import CallerContext, HostcallRegistry, default_registry
-from .instances import Limits
+from .messaging import native as _native  # noqa: F401  (registers the `messaging` kind)
 
 __all__ = [
     "CallerContext",

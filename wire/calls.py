@@ -15,9 +15,11 @@ from typing import Literal, Protocol
 import wasmtime
 from wasmtime.component import Component, Func, Instance, Linker, Record, Variant
 
+from typegraph.model import Materializer
+
 from .errors import ComponentLoadError
 from .fastpath import WitWireFuncs, WitWirePlan, add_hostcall
-from .protocol import MAT_WIRE, METATYPE_VERSION, TYPEGATE_WIRE, MatInfo
+from .protocol import MAT_WIRE, METATYPE_VERSION, TYPEGATE_WIRE
 
 # (True, json) | (False, (handle-err case, payload))
 HandleOutcome = tuple[Literal[True], str] | tuple[Literal[False], tuple[str, str | None]]
@@ -27,7 +29,7 @@ Dispatch = Callable[[str, str], tuple[bool, str]]
 
 
 class GuestCalls(Protocol):
-    def init(self, store: wasmtime.Store, ops: list[MatInfo]) -> InitOutcome: ...
+    def init(self, store: wasmtime.Store, ops: list[Materializer]) -> InitOutcome: ...
 
     def handle(self, store: wasmtime.Store, op: str, in_json: str) -> HandleOutcome: ...
 
@@ -41,9 +43,9 @@ class _FastCalls:
     def __init__(self, funcs: WitWireFuncs) -> None:
         self._f = funcs
 
-    def init(self, store: wasmtime.Store, ops: list[MatInfo]) -> InitOutcome:
+    def init(self, store: wasmtime.Store, ops: list[Materializer]) -> InitOutcome:
         res = self._f.init(
-            store, METATYPE_VERSION, [(m.op_name, m.title, m.hash, m.data_json) for m in ops]
+            store, METATYPE_VERSION, [(m.op, m.title, m.hash, m.data_json) for m in ops]
         )
         if res[0] == "ok":
             return None if res[1] else ("other", "init returned ok: false")
@@ -64,14 +66,14 @@ class _GenericCalls:
         self._init = init
         self._handle = handle
 
-    def init(self, store: wasmtime.Store, ops: list[MatInfo]) -> InitOutcome:
+    def init(self, store: wasmtime.Store, ops: list[Materializer]) -> InitOutcome:
         args = Record()
         setattr(args, "metatype-version", METATYPE_VERSION)
         infos = []
         for m in ops:
             info = Record()
             for k, v in (
-                ("op-name", m.op_name),
+                ("op-name", m.op),
                 ("mat-title", m.title),
                 ("mat-hash", m.hash),
                 ("mat-data-json", m.data_json),

@@ -13,7 +13,7 @@ import orjson
 from .errors import WireError
 
 if TYPE_CHECKING:
-    from .host import Host
+    from .graphql import Gateway
 
 log = logging.getLogger("wire.cli")
 
@@ -100,28 +100,30 @@ def cmd_build(ns: argparse.Namespace) -> int:
 
 
 def cmd_call(ns: argparse.Namespace) -> int:
-    from .host import Host
+    from .graphql import Gateway
 
     try:
         args = orjson.loads(ns.args)
     except orjson.JSONDecodeError as e:
         raise WireError(f"the arguments are not valid JSON: {e}", where="wire call") from e
     logging.getLogger("wire.build").setLevel(logging.INFO)
-    with Host.load(ns.typegraph, name=ns.name) as host:
+    # A gateway serves the guests' `gql` op (the schema is built once, in-process).
+    gateway = Gateway.load(ns.typegraph, name=ns.name)
+    with gateway.host as host:
         if not ns.trusted and ns.function in host.functions:
-            _authorize_anonymous(host, ns.function)
+            _authorize_anonymous(gateway, ns.function)
         result = host.call_sync(ns.function, args)
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
     return 0
 
 
-def _authorize_anonymous(host: Host, function: str) -> None:
+def _authorize_anonymous(gateway: Gateway, function: str) -> None:
     """`wire call` without `--trusted` is an anonymous client: the function's policies
     decide, as they would over HTTP without credentials."""
-    from .graphql import ANONYMOUS, Policies, PolicyDenied, Request
+    from .graphql import ANONYMOUS, PolicyDenied, Request
 
     try:
-        Policies(host).enforce_exposed(function, Request(ANONYMOUS, sync=True))
+        gateway.policies.enforce_exposed(function, Request(ANONYMOUS, sync=True))
     except PolicyDenied as e:
         raise PolicyDenied(
             f"{e.message} (wire call runs as an anonymous client; --trusted runs it as "

@@ -14,27 +14,31 @@ running the guest all count. A call that waited its whole deadline fails with
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import orjson
 
+from typegraph import TypegraphError, model
+from typegraph import load as load_typegraph
+from typegraph.document import Document
+
 from .engine import Engine, default_engine
 from .errors import InputInvalid, OutputInvalid, TypegraphLoadError, UnknownFunction, WireError
-from .hostcalls import CallerContext, HostcallRegistry, default_registry
-from .paths import OPS_DIR
-from .protocol import MatInfo
-from .runtime import ComponentResolver, GuestRuntime, RuntimeSpec
+from .hostcalls import HostcallRegistry, default_registry
+from .runtime_kinds import (
+    ComponentResolver,
+    Runtime,
+    RuntimeEnv,
+    RuntimeKind,
+    make_runtime,
+    registered,
+)
 from .validation import Validator, as_details, describe
 from .workers import Workers
-
-if TYPE_CHECKING:
-    from .graphql import Gateway
-    from .messaging.native import NativeRuntime
 
 log = logging.getLogger("wire.host")
 T = TypeVar("T")
@@ -42,23 +46,41 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Function:
-    """A typegraph function as the host runs it."""
+    """A typegraph function as the host runs it: its runtime and its checked schemas."""
 
-    name: str
-    runtime: GuestRuntime | NativeRuntime
-    op: str
-    effect: str
-    exposed: bool
+    spec: model.Function
+    runtime: Runtime
     input: Validator
     output: Validator
 
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def op(self) -> str:
+        return self.spec.materializer.op
+
+    @property
+    def effect(self) -> str:
+        return self.spec.effect
+
+    @property
+    def exposed(self) -> bool:
+        return self.spec.exposed
+
 
 class Host:
-    """Runs the functions of one typegraph document."""
+    """Runs the functions of one typegraph document.
+
+    Its runtimes are made by the runtime kinds registered (`wire.runtime_kinds`) or given
+    (`kinds`); its guests' hostcall ops are those of `hostcalls` (default: `log`), plus what
+    the layers above register there: a `Gateway` its `gql`, a `MessagingService` its
+    messaging ops."""
 
     def __init__(
         self,
-        document: dict[str, Any],
+        document: Document | model.Model,
         base_dir: Path,
         *,
         engine: Engine | None = None,
@@ -66,88 +88,56 @@ class Host:
         max_workers: int | None = None,
         resolve_component: ComponentResolver | None = None,
         fast_path: bool | None = None,
+        kinds: Mapping[str, RuntimeKind] | None = None,
     ) -> None:
-        import typegraph  # the document's own validation and schema derivation
-
-        try:
-            typegraph.validate_document(document)
-        except typegraph.TypegraphError as e:
-            raise TypegraphLoadError(str(e), where=document.get("name")) from e
-        self.document = document
-        self.name: str = document["name"]
+        if isinstance(document, model.Model):
+            tg = document
+        else:
+            try:
+                tg = model.read(document)
+            except TypegraphError as e:
+                raise TypegraphLoadError(str(e), where=document.get("name")) from e
+        self.typegraph = tg
+        self.name = tg.name
         self.base_dir = base_dir
         self.engine = engine or default_engine()
         self.hostcalls = hostcalls or default_registry()
         self.workers = Workers(max_workers, name="wire-guest", where=self.name)
-        self.runtimes: dict[str, GuestRuntime | NativeRuntime] = {}
-        mats = document["materializers"]
-        for rt_name, entry in document["runtimes"].items():
-            if entry.get("kind") == "messaging":  # a wasi:/wasmcloud:messaging component
-                from .messaging.native import WORLDS, NativeRuntime
-
-                self.runtimes[rt_name] = NativeRuntime(
-                    RuntimeSpec.from_document(rt_name, entry),
-                    WORLDS[entry["world"]],
-                    typegraph=self.name,
-                    base_dir=base_dir,
-                    engine=self.engine,
-                    resolve_component=resolve_component,
-                )
-                continue
-            ops = [
-                MatInfo(m["op"], m.get("title", m["op"]), m.get("data", {}))
-                for m in mats.values()
-                if m["runtime"] == rt_name
-            ]
-            self.runtimes[rt_name] = GuestRuntime(
-                RuntimeSpec.from_document(rt_name, entry),
-                typegraph=self.name,
-                base_dir=base_dir,
-                ops=ops,
-                engine=self.engine,
-                hostcalls=self.hostcalls,
-                resolve_component=resolve_component,
-                fast_path=fast_path,
-                workers=self.workers.size,
-            )
+        env = RuntimeEnv(
+            typegraph=tg,
+            base_dir=base_dir,
+            engine=self.engine,
+            hostcalls=self.hostcalls,
+            workers=self.workers.size,
+            resolve_component=resolve_component,
+            fast_path=fast_path,
+        )
+        table = registered() if kinds is None else kinds
+        self.runtimes: dict[str, Runtime] = {
+            name: make_runtime(spec, env, table) for name, spec in tg.runtimes.items()
+        }
         self.functions: dict[str, Function] = {}
-        for fn_name, fn in document["functions"].items():
-            mat = mats[fn["materializer"]]
-            in_schema, out_schema = typegraph.function_schemas(document, fn_name)
+        for fn_name, fn in tg.functions.items():
+            in_schema, out_schema = tg.function_schemas(fn_name)
             self.functions[fn_name] = Function(
-                name=fn_name,
-                runtime=self.runtimes[mat["runtime"]],
-                op=mat["op"],
-                effect=fn.get("effect", "read"),
-                exposed=bool(fn.get("exposed", False)),
+                spec=fn,
+                runtime=self.runtimes[fn.materializer.runtime],
                 input=Validator(in_schema),
                 output=Validator(out_schema),
             )
-        self._gateway_lock = threading.Lock()
-        self._gateway: Gateway | None = None
-        if "gql" not in self.hostcalls:
-            self.hostcalls.register_spec(OPS_DIR / "gql.json", self._gql_in_process)
 
-    def _gql_in_process(self, ctx: CallerContext, args: dict[str, Any]) -> Any:
-        """`gql` for a host no gateway serves yet (`wire call`, `Host.call_sync`): the
-        typegraph's GraphQL schema is built on first use and answers in-process (a
-        `Gateway` made later, by `wire serve`, takes the op over)."""
-        with self._gateway_lock:
-            if self._gateway is None:
-                from .graphql import Gateway
-
-                self._gateway = Gateway(self)
-        return self._gateway.gql_op(ctx, args)
+    @property
+    def document(self) -> Document:
+        """The typegraph document (its typed form is `typegraph`)."""
+        return self.typegraph.document
 
     @classmethod
     def load(cls, path: str | Path, name: str | None = None, **kw: Any) -> Host:
         """Load a typegraph `.py` file and make a host for it."""
-        import typegraph
-
         path = Path(path).resolve()
         try:
-            doc = typegraph.load(path, name=name)
-        except typegraph.TypegraphError as e:
+            doc = load_typegraph(path, name=name)
+        except TypegraphError as e:
             raise TypegraphLoadError(str(e), where=str(path)) from e
         return cls(doc, path.parent, **kw)
 

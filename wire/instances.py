@@ -23,22 +23,14 @@ from typing import Generic, TypeVar
 import wasmtime
 from wasmtime.component import Component, Linker
 
+from typegraph.model import Limits, Materializer
+
 from .calls import CallPath, GuestCalls, HandleOutcome, InitOutcome
 from .engine import Engine
 from .errors import Overloaded, WireError
 from .guest_output import OutputPipe
-from .protocol import MatInfo, handle_error, init_error, trap_error
+from .protocol import handle_error, init_error, trap_error
 from .workers import blocking
-
-
-@dataclass(frozen=True)
-class Limits:
-    """A runtime's limits. `concurrency`: calls it runs at once (None: the host's default,
-    see `wire.runtime.default_concurrency`)."""
-
-    deadline_ms: int = 10_000
-    memory_bytes: int = 128 * 2**20
-    concurrency: int | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +96,7 @@ class SandboxedInstance:
 class _Closed:
     """The calls of a closed instance: a bug in the host if ever reached."""
 
-    def init(self, store: wasmtime.Store, ops: list[MatInfo]) -> InitOutcome:
+    def init(self, store: wasmtime.Store, ops: list[Materializer]) -> InitOutcome:
         raise RuntimeError("guest instance used after close")
 
     def handle(self, store: wasmtime.Store, op: str, in_json: str) -> HandleOutcome:
@@ -123,7 +115,7 @@ class GuestInstance(SandboxedInstance):
         component: Component,
         linker: Linker,
         path: CallPath,
-        ops: list[MatInfo],
+        ops: list[Materializer],
         limits: Limits,
         stdio: GuestStdio,
         where: str,
@@ -175,7 +167,7 @@ I = TypeVar("I", bound=SandboxedInstance)  # noqa: E741
 Factory = Callable[[float | None], I]
 
 
-class InstancePolicy(Generic[I]):
+class InstanceProvider(Generic[I]):
     """How a runtime gets an instance for a call and what happens to it afterwards.
 
     At most `limit` calls hold an instance at once (None: no limit; nested calls are not
@@ -253,7 +245,7 @@ class InstancePolicy(Generic[I]):
         )
 
 
-class FreshInstances(InstancePolicy[I]):
+class FreshInstances(InstanceProvider[I]):
     """A new instance per call: no state survives between calls (isolation). Its store is
     freed as soon as the call ends."""
 
@@ -275,7 +267,7 @@ class FreshInstances(InstancePolicy[I]):
             self._leave()
 
 
-class PooledInstances(InstancePolicy[I]):
+class PooledInstances(InstanceProvider[I]):
     """Up to `size` warm instances reused across calls; a broken one is freed and replaced.
     Calls beyond `limit` (at most `size`) wait for one to end.
 

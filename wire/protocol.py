@@ -5,12 +5,6 @@ Error messages keep the meaning of Metatype's typegate for the same variants.
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
-from typing import Any
-
-import orjson
-
 from .errors import (
     DeadlineExceeded,
     GuestInitError,
@@ -24,27 +18,6 @@ from .errors import (
 METATYPE_VERSION = "0.5.1"
 MAT_WIRE = "metatype:wit-wire/mat-wire"
 TYPEGATE_WIRE = "metatype:wit-wire/typegate-wire"
-
-
-@dataclass(frozen=True)
-class MatInfo:
-    """One op a runtime expects its component to implement (`mat-info` in the WIT)."""
-
-    op_name: str
-    title: str
-    data: dict[str, Any]
-
-    @property
-    def data_json(self) -> str:
-        return orjson.dumps(self.data, option=orjson.OPT_SORT_KEYS).decode()
-
-    @property
-    def hash(self) -> str:
-        raw = orjson.dumps(
-            {"op": self.op_name, "title": self.title, "data": self.data},
-            option=orjson.OPT_SORT_KEYS,
-        )
-        return hashlib.sha256(raw).hexdigest()
 
 
 def trap_error(e: Exception, op: str, where: str, deadline_ms: int) -> WireError:

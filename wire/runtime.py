@@ -6,11 +6,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic
 
 from wasmtime.component import Linker
+
+from typegraph import model
 
 from .calls import CallPath, fast_path_enabled
 from .components import LoadedComponent, load_component
@@ -23,11 +24,10 @@ from .instances import (
     GuestInstance,
     GuestStdio,
     I,
-    InstancePolicy,
-    Limits,
+    InstanceProvider,
     PooledInstances,
 )
-from .protocol import MatInfo
+from .runtime_kinds import ComponentResolver, RuntimeEnv, register
 
 log = logging.getLogger("wire.runtime")
 _monotonic = time.monotonic
@@ -42,33 +42,6 @@ def current_caller() -> CallerContext | None:
     return stack[-1] if stack else None
 
 
-@dataclass(frozen=True)
-class RuntimeSpec:
-    """The parts of a typegraph document's runtime entry that the host acts on."""
-
-    name: str
-    component: str
-    instances: str = "fresh"
-    pool_size: int = 4
-    limits: Limits = field(default_factory=Limits)
-
-    @classmethod
-    def from_document(cls, name: str, entry: dict[str, Any]) -> RuntimeSpec:
-        inst = entry.get("instances", {})
-        lim = entry.get("limits", {})
-        return cls(
-            name=name,
-            component=entry["component"],
-            instances=inst.get("policy", "fresh"),
-            pool_size=int(inst.get("size", 4)),
-            limits=Limits(
-                deadline_ms=int(lim.get("deadline_ms", Limits.deadline_ms)),
-                memory_bytes=int(lim.get("memory_bytes", Limits.memory_bytes)),
-                concurrency=int(lim["concurrency"]) if "concurrency" in lim else None,
-            ),
-        )
-
-
 def default_concurrency(workers: int) -> int:
     """How many calls a runtime runs at once unless its `concurrency` says otherwise: all of
     the host's workers but two (at least one), so a runtime whose guests are all busy leaves
@@ -77,14 +50,11 @@ def default_concurrency(workers: int) -> int:
     return max(1, workers - 2)
 
 
-ComponentResolver = Callable[[Path], Path]
-
-
 class StartedRuntime(Generic[I]):
     """What every runtime kind shares: started once (on first use or by `start()`), a
     failed start kept and raised again, an instance policy and guest output to close."""
 
-    def __init__(self, spec: RuntimeSpec, typegraph: str) -> None:
+    def __init__(self, spec: model.Runtime, typegraph: str) -> None:
         self.spec = spec
         self.typegraph = typegraph
         self.where = f"{typegraph}/{spec.name}"
@@ -93,7 +63,7 @@ class StartedRuntime(Generic[I]):
         self.logger = logging.getLogger(f"wire.guest.{typegraph}.{spec.name}")  # its output
         self.failed: WireError | None = None
         self._lock = threading.Lock()
-        self._policy: InstancePolicy[I] | None = None
+        self._policy: InstanceProvider[I] | None = None
         self._stdio: GuestStdio | None = None
 
     def start(self) -> None:
@@ -112,28 +82,28 @@ class StartedRuntime(Generic[I]):
                 log.error("runtime %s failed to start: %s", self.where, e)
                 raise
 
-    def _start(self) -> InstancePolicy[I]:
+    def _start(self) -> InstanceProvider[I]:
         raise NotImplementedError
 
-    def _instances(self, factory: Factory[I]) -> InstancePolicy[I]:
+    def _instances(self, factory: Factory[I]) -> InstanceProvider[I]:
         """The instance policy of `spec.instances` over `factory`. One instance is made
         now: load, link and init errors surface at start, not on the first call."""
-        spec = self.spec
-        if spec.instances not in ("fresh", "pooled"):
+        instances = self.spec.instances
+        if instances.policy not in ("fresh", "pooled"):
             raise ComponentLoadError(
-                f"unknown instance policy '{spec.instances}' (use 'fresh' or 'pooled')",
+                f"unknown instance policy '{instances.policy}' (use 'fresh' or 'pooled')",
                 where=self.where,
             )
         first = factory(None)
-        if spec.instances == "fresh":
+        if instances.policy == "fresh":
             first.close()
             return FreshInstances(factory, limit=self.concurrency, where=self.where)
-        pool = PooledInstances(factory, spec.pool_size, limit=self.concurrency, where=self.where)
+        pool = PooledInstances(factory, instances.size, limit=self.concurrency, where=self.where)
         pool.adopt(first)  # the checked instance becomes the first warm one
         return pool
 
     @property
-    def policy(self) -> InstancePolicy[I] | None:
+    def policy(self) -> InstanceProvider[I] | None:
         return self._policy
 
     def close(self) -> None:
@@ -148,11 +118,11 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
 
     def __init__(
         self,
-        spec: RuntimeSpec,
+        spec: model.Runtime,
         *,
         typegraph: str,
         base_dir: Path,
-        ops: list[MatInfo],
+        ops: list[model.Materializer],
         engine: Engine,
         hostcalls: HostcallRegistry,
         resolve_component: ComponentResolver | None = None,
@@ -175,9 +145,25 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
         self._resolve = resolve_component or component_path
         self.loaded: LoadedComponent | None = None
 
+    @classmethod
+    def for_host(cls, spec: model.Runtime, env: RuntimeEnv) -> GuestRuntime:
+        """The `wire` runtime kind: a wit-wire component running the materializers of
+        `spec` in `env`'s typegraph."""
+        return cls(
+            spec,
+            typegraph=env.typegraph.name,
+            base_dir=env.base_dir,
+            ops=env.typegraph.materializers_of(spec.name),
+            engine=env.engine,
+            hostcalls=env.hostcalls,
+            resolve_component=env.resolve_component,
+            fast_path=env.fast_path,
+            workers=env.workers,
+        )
+
     # -- start-up ---------------------------------------------------------------
 
-    def _start(self) -> InstancePolicy[GuestInstance]:
+    def _start(self) -> InstanceProvider[GuestInstance]:
         path = self._resolve(self.base_dir / self.spec.component)
         self.loaded = load_component(self.engine, path)
         component = self.loaded.component
@@ -276,10 +262,11 @@ def component_path(path: Path, build: Callable[..., Path] | None = None) -> Path
     return path
 
 
+register("wire", GuestRuntime.for_host)
+
 __all__ = [
     "GuestInitError",
     "GuestRuntime",
-    "RuntimeSpec",
     "current_caller",
     "default_concurrency",
 ]

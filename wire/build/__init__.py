@@ -7,10 +7,10 @@
 """
 
 from .detect import Language, guest_language
-from .errors import BuildError
+from .errors import BuildError, GuestTypeError
 from .guest import build_guest, guest_hash
 from .toolchain import Toolchain, toolchain
-from .typecheck import GuestTypeError, bindings_dir, typecheck_guest, typecheck_ts_guest
+from .typecheck import bindings_dir, typecheck_guest, typecheck_ts_guest
 
 __all__ = [
     "BuildError",

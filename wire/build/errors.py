@@ -13,3 +13,9 @@ class BuildError(WireError):
     def __init__(self, message: str, *, where: str | None = None, stderr: str = "") -> None:
         super().__init__(message, where=where, details=stderr or None)
         self.stderr = stderr
+
+
+class GuestTypeError(BuildError):
+    """mypy found errors in the guest; `stderr` carries its report."""
+
+    code = "guest_type_error"

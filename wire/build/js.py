@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..paths import WIT_DIR
 from .detect import Language
-from .errors import BuildError
+from .errors import BuildError, GuestTypeError
 from .inputs import WORLD, Inputs, read_js_inputs
 from .staging import Progress, cached_build, summary
 from .toolchain import COMPONENTIZE_JS, ESBUILD, TSC, Toolchain, toolchain, toolchain_key
@@ -79,8 +79,6 @@ def ts_files(root: Path) -> list[str]:
 
 def check_types(tools: Toolchain, root: Path, src: Path) -> str:
     """`tsc --strict --noEmit` over the .ts files of `root`; `src` names the guest in errors."""
-    from .typecheck import GuestTypeError
-
     cmd = [*tools.script(TSC), *TSC_FLAGS, *ts_files(root)]
     proc = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=_TIMEOUT_S)
     report = (proc.stdout + proc.stderr).strip()

@@ -14,14 +14,8 @@ from pathlib import Path
 
 from ..paths import WIT_DIR, cache_dir
 from .componentize import _LAUNCH
-from .errors import BuildError
+from .errors import BuildError, GuestTypeError
 from .inputs import WORLD, componentize_py_version, wit_inputs
-
-
-class GuestTypeError(BuildError):
-    """mypy found errors in the guest; `stderr` carries its report."""
-
-    code = "guest_type_error"
 
 
 def bindings_dir() -> Path:

@@ -12,7 +12,7 @@ once. Choose it per component, fall back to the generic path otherwise::
     add_hostcall(linker, my_hostcall)                      # fn(op, json) -> (ok, str)
     instance = linker.instantiate(store, component)
     funcs = plan.bind(store, instance)
-    funcs.init(store, "0.5.0", [MatInfo("op", "title", "hash", "{}")])  # ("ok", True)
+    funcs.init(store, "0.5.0", [MatInfoRecord("op", "title", "hash", "{}")])  # ("ok", True)
     funcs.handle(store, "op", '{"a": 1}')  # (True, '...') | (False, (case, payload))
 
 Errors are raised exactly as on the generic path (see :mod:`.errors`).
@@ -20,7 +20,7 @@ Errors are raised exactly as on the generic path (see :mod:`.errors`).
 
 from .epoch import deadline_setter, epoch_incrementer
 from .errors import HostcallSignatureError
-from .funcs import HandleResult, InitResult, MatInfo, WitWireFuncs, WitWirePlan
+from .funcs import HandleResult, InitResult, MatInfoRecord, WitWireFuncs, WitWirePlan
 from .hostcall import HostcallFn, add_hostcall, add_hostcall_to
 from .signature import component_mismatches
 
@@ -29,7 +29,7 @@ __all__ = [
     "HostcallFn",
     "HostcallSignatureError",
     "InitResult",
-    "MatInfo",
+    "MatInfoRecord",
     "WitWireFuncs",
     "WitWirePlan",
     "add_hostcall",

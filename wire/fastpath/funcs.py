@@ -29,10 +29,10 @@ from .signature import (
     describe_func,
 )
 
-__all__ = ["HandleResult", "InitResult", "MatInfo", "WitWireFuncs", "WitWirePlan"]
+__all__ = ["HandleResult", "InitResult", "MatInfoRecord", "WitWireFuncs", "WitWirePlan"]
 
 
-class MatInfo(NamedTuple):
+class MatInfoRecord(NamedTuple):
     """``mat-info``: one operation the host expects the guest to implement."""
 
     op_name: str
@@ -41,7 +41,7 @@ class MatInfo(NamedTuple):
     mat_data_json: str
 
 
-InitResult: TypeAlias = tuple[Literal["ok"], bool] | tuple[Literal["err"], str, str | MatInfo]
+InitResult: TypeAlias = tuple[Literal["ok"], bool] | tuple[Literal["err"], str, str | MatInfoRecord]
 """``("ok", init-response.ok)`` or ``("err", init-error case, its payload)``."""
 
 HandleResult: TypeAlias = tuple[Literal[True], str] | tuple[Literal[False], tuple[str, str | None]]
@@ -91,11 +91,11 @@ def _read_variant(addr: int) -> tuple[str, int | None]:
     return _abi.read_name(v.data, v.size), v.payload
 
 
-def _read_mat_info(addr: int) -> MatInfo:
+def _read_mat_info(addr: int) -> MatInfoRecord:
     rec = _abi.VecVal.from_address(addr)
     base = rec.data or 0
     fields = [_abi.read_str(base + i * _abi.ENTRY_SIZE + 16) for i in range(rec.size)]
-    return MatInfo(*fields)
+    return MatInfoRecord(*fields)
 
 
 def _drop_results(*slots: _abi.ResultVal) -> None:

@@ -10,7 +10,7 @@ from .errors import (
     SubscriptionOverflow,
 )
 from .gateway import Gateway
-from .limits import Limits
+from .limits import CostLimits
 from .policies import Policies, Request
 from .schema import build_schema
 
@@ -20,8 +20,8 @@ __all__ = [
     "AuthContext",
     "AuthError",
     "Authenticator",
+    "CostLimits",
     "Gateway",
-    "Limits",
     "Policies",
     "PolicyDenied",
     "PolicyFailed",

@@ -29,12 +29,14 @@ from graphql import (
     GraphQLResolveInfo,
 )
 
+from typegraph import model
+
 from ..host import Host
 from ..messaging.errors import InvalidPayload, MessagingError
 from ..messaging.stream import Dropped
 from ..validation import as_details, describe
 from .errors import SubscriptionOverflow
-from .limits import Limits
+from .limits import CostLimits
 from .names import check_name
 from .policies import Policies, Request
 from .types import TypeMapper
@@ -56,18 +58,18 @@ def _service(messaging: MessagingRef, tg: str, name: str) -> MessagingService:
     return svc
 
 
-def _message_struct(doc: dict[str, Any], node: dict[str, Any]) -> str | None:
+def _message_struct(tg: model.Model, node: model.Node) -> str | None:
     """The struct a channel carries, when it is one (its fields become arguments)."""
-    if node.get("kind") == "ref" and doc["types"][node["name"]]["kind"] == "struct":
+    if node.get("kind") == "ref" and tg.types[node["name"]]["kind"] == "struct":
         return str(node["name"])
     return None
 
 
-def mark_outputs(doc: dict[str, Any], types: TypeMapper) -> None:
+def mark_outputs(tg: model.Model, types: TypeMapper) -> None:
     """Subscribed message types are outputs (this decides the names of input types)."""
-    for op in doc.get("channel_ops", {}).values():
-        if op["operation"] == "subscribe":
-            types.mark_outputs(doc["channels"][op["channel"]]["message"])
+    for op in tg.channel_ops.values():
+        if op.operation == "subscribe":
+            types.mark_outputs(tg.channels[op.channel].message)
 
 
 def subscription_field(
@@ -76,11 +78,11 @@ def subscription_field(
     types: TypeMapper,
     messaging: MessagingRef,
     name: str,
-    limits: Limits,
+    limits: CostLimits,
 ) -> GraphQLField:
-    doc = host.document
-    op = doc["channel_ops"][name]
-    channel = op["channel"]
+    tg = host.typegraph
+    op = tg.channel_ops[name]
+    channel = op.channel
     where = f"{host.name}.channel_ops.{name}"
     check_name(name, "subscription", where)
 
@@ -107,23 +109,23 @@ def subscription_field(
         return event.payload
 
     return GraphQLField(
-        types.output(doc["channels"][channel]["message"], f"{where}.message"),
+        types.output(tg.channels[channel].message, f"{where}.message"),
         subscribe=subscribe,
         resolve=resolve,
-        description=op.get("description") or f"The messages of channel {channel}.",
+        description=op.description or f"The messages of channel {channel}.",
     )
 
 
 def publish_field(
     host: Host, policies: Policies, types: TypeMapper, messaging: MessagingRef, name: str
 ) -> GraphQLField:
-    doc = host.document
-    op = doc["channel_ops"][name]
-    channel = op["channel"]
+    tg = host.typegraph
+    op = tg.channel_ops[name]
+    channel = op.channel
     where = f"{host.name}.channel_ops.{name}"
     check_name(name, "mutation", where)
-    message = doc["channels"][channel]["message"]
-    struct = _message_struct(doc, message)
+    message = tg.channels[channel].message
+    struct = _message_struct(tg, message)
     if struct is not None:
         args = types.arguments(struct, f"{where}.message")
     else:
@@ -150,6 +152,6 @@ def publish_field(
         GraphQLNonNull(GraphQLBoolean),
         args=args,
         resolve=resolve,
-        description=op.get("description")
+        description=op.description
         or f"Publish a message on channel {channel} (true once the broker has it).",
     )

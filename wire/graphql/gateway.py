@@ -2,7 +2,7 @@
 `gql` hostcall that lets its guests query the same schema.
 
 Parsed and validated documents are cached by query text (a small query runs in tens
-of µs with the cache, ten times that without); a document over the cost `Limits` is
+of µs with the cache, ten times that without); a document over the cost `CostLimits` is
 refused there, before anything runs (`query_too_complex`). Execution is async for HTTP
 requests (guests run on the host's worker pool) and synchronous inside a guest's `gql`
 hostcall, on the very worker thread that runs the calling guest: a nested call never
@@ -44,7 +44,7 @@ from ..hostcalls import CallerContext
 from ..paths import OPS_DIR
 from .auth import ANONYMOUS, AuthConfig, AuthContext, Authenticator
 from .errors import RequestTimeout
-from .limits import Deadline, Limits, cost_rule, too_complex
+from .limits import CostLimits, Deadline, cost_rule, too_complex
 from .policies import Policies, Request
 from .schema import build_schema
 
@@ -107,18 +107,18 @@ class Gateway:
         production: bool = False,
         env: Mapping[str, str] | None = None,
         cache_size: int = 1024,
-        limits: Limits | None = None,
+        limits: CostLimits | None = None,
     ) -> None:
         self.host = host
         self.name = host.name
         self.production = production
-        self.limits = limits or Limits()
+        self.limits = limits or CostLimits()
         self._rules = (cost_rule(self.limits), *specified_rules)
         self.policies = Policies(host)
         # The server sets it once the typegraph's channels run (channel fields use it).
         self.messaging: MessagingService | None = None
         self.schema = build_schema(host, self.policies, lambda: self.messaging, self.limits)
-        basic = host.document.get("auth", {}).get("basic", [])
+        basic = list(host.typegraph.basic_users)
         self.authenticator = Authenticator(auth or AuthConfig(), host.name, basic, env)
         self._prepare = lru_cache(maxsize=cache_size)(self._prepare_uncached)
         # The `gql` op of this host's guests answers from this gateway.

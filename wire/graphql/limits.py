@@ -35,7 +35,7 @@ QUERY_TOO_COMPLEX = "query_too_complex"
 
 
 @dataclass(frozen=True)
-class Limits:
+class CostLimits:
     """The cost limits of one operation (`wire serve` flags and `WIRE_*` variables)."""
 
     max_depth: int = 15  # nested field levels (GraphiQL's introspection query has 13)
@@ -71,7 +71,7 @@ SETTINGS = {
 
 
 def too_complex(
-    limits: Limits, limit: str, found: int, node: Any = None, *, at_least: bool = False
+    limits: CostLimits, limit: str, found: int, node: Any = None, *, at_least: bool = False
 ) -> GraphQLError:
     """The `query_too_complex` error for `limit` (`found` is a lower bound with `at_least`:
     the parser stops counting tokens at the limit)."""
@@ -152,7 +152,7 @@ class _Measure:
         return cost
 
 
-def cost_rule(limits: Limits) -> type[ValidationRule]:
+def cost_rule(limits: CostLimits) -> type[ValidationRule]:
     """A validation rule that rejects an operation over `limits` before any other rule
     runs (put it first): it aborts the validation with the errors it found."""
 

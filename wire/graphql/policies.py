@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import orjson
 
-from typegraph.channel_op import OPERATION_EFFECTS
+from typegraph.model import Policy
 
 from ..errors import WireError
 from ..host import Host
@@ -57,40 +57,19 @@ class Request:
             self.deadline.check(where)
 
 
-@dataclass(frozen=True)
-class Entry:
-    name: str
-    kind: str
-    materializer: str | None
-
-
 class Policies:
     """The resolved chain of every exposed function and channel operation, for its effect
     (a subscription's is `read`, a publish's `create`)."""
 
     def __init__(self, host: Host) -> None:
         self.host = host
-        doc = host.document
-        self._policies: dict[str, Any] = doc["policies"]
-        self._mats: dict[str, Any] = doc["materializers"]
-        self.chains: dict[str, list[Entry]] = {}
+        tg = host.typegraph
+        self.chains: dict[str, list[Policy]] = {}
         self.effects: dict[str, str] = {}
-        for fname, fn in doc["functions"].items():
-            if fn.get("exposed"):
-                self._add(fname, fn.get("effect", "read"), fn.get("policies", []))
-        for name, op in doc.get("channel_ops", {}).items():
-            self._add(name, OPERATION_EFFECTS[op["operation"]], op["policies"])
-
-    def _add(self, name: str, effect: str, items: list[Any]) -> None:
-        chain: list[Entry] = []
-        for item in items:
-            pname = item if isinstance(item, str) else item.get(effect)
-            if pname is None:
-                continue  # an effect map without this effect: passes
-            pol = self._policies[pname]
-            chain.append(Entry(pname, pol["kind"], pol.get("materializer")))
-        self.chains[name] = chain
-        self.effects[name] = effect
+        for name, fn in tg.exposed().items():
+            self.chains[name], self.effects[name] = fn.chain(), fn.effect
+        for name, op in tg.channel_ops.items():
+            self.chains[name], self.effects[name] = op.chain(), op.effect
 
     def needs_guest(self, function: str, auth: AuthContext) -> bool:
         """Whether deciding may call a custom policy (then decide on a worker thread)."""
@@ -131,7 +110,7 @@ class Policies:
             )
         self.enforce(function, req)
 
-    def _decide(self, e: Entry, function: str, req: Request) -> str:
+    def _decide(self, e: Policy, function: str, req: Request) -> str:
         if e.kind == "public":
             return "allow"
         if e.kind == "deny":
@@ -144,16 +123,16 @@ class Policies:
             found = req.decisions[key] = self._custom(e, function, req)
         return found
 
-    def _custom(self, e: Entry, function: str, req: Request) -> str:
-        assert e.materializer is not None
-        mat = self._mats[e.materializer]
-        runtime = self.host.runtimes[mat["runtime"]]
+    def _custom(self, e: Policy, function: str, req: Request) -> str:
+        mat = e.materializer
+        assert mat is not None
+        runtime = self.host.runtimes[mat.runtime]
         effect = self.effects[function]
         payload = {"context": req.auth.to_json(), "effect": effect, "function": function}
         where = f"{self.host.name}.policies.{e.name}"
         try:
             out = runtime.call(
-                mat["op"],
+                mat.op,
                 orjson.dumps(payload).decode(),
                 function=f"policy {e.name}",
                 extra=req.extra,

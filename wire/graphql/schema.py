@@ -25,7 +25,7 @@ from graphql import (
 from ..host import Host
 from . import channels
 from .errors import SchemaError
-from .limits import Limits
+from .limits import CostLimits
 from .names import NameTable, check_name
 from .policies import Policies, Request
 from .types import TypeMapper
@@ -64,34 +64,34 @@ def build_schema(
     host: Host,
     policies: Policies,
     messaging: channels.MessagingRef = lambda: None,
-    limits: Limits | None = None,
+    limits: CostLimits | None = None,
 ) -> GraphQLSchema:
     """The schema of `host`'s typegraph; a `SchemaError` when it cannot be served.
     `messaging` gives the messaging service that channel fields use (when running);
     `limits` bound its subscriptions' backlogs."""
-    limits = limits or Limits()
-    doc = host.document
-    tg = doc["name"]
+    limits = limits or CostLimits()
+    model = host.typegraph
+    tg = model.name
     names = NameTable(tg)
-    types = TypeMapper(doc, names)
-    exposed = {n: f for n, f in doc["functions"].items() if f.get("exposed")}
+    types = TypeMapper(model.document, names)
+    exposed = model.exposed()
     for fn in exposed.values():
-        types.mark_outputs(fn["output"])
-    channels.mark_outputs(doc, types)
+        types.mark_outputs(fn.output)
+    channels.mark_outputs(model, types)
 
     roots: dict[str, dict[str, GraphQLField]] = {"Query": {}, "Mutation": {}, "Subscription": {}}
     for fname, fn in exposed.items():
         where = f"{tg}.functions.{fname}"
         check_name(fname, "function", where)
-        root = "Mutation" if fn.get("effect", "read") in MUTATION_EFFECTS else "Query"
+        root = "Mutation" if fn.effect in MUTATION_EFFECTS else "Query"
         roots[root][fname] = GraphQLField(
-            types.output(fn["output"], f"{where}.output"),
-            args=types.arguments(fn["input"], f"{where}.input"),
+            types.output(fn.output, f"{where}.output"),
+            args=types.arguments(fn.input, f"{where}.input"),
             resolve=_resolver(host, policies, fname),
-            description=fn.get("description"),
+            description=fn.description,
         )
-    for name, op in doc.get("channel_ops", {}).items():
-        if op["operation"] == "subscribe":
+    for name, op in model.channel_ops.items():
+        if op.operation == "subscribe":
             roots["Subscription"][name] = channels.subscription_field(
                 host, policies, types, messaging, name, limits
             )

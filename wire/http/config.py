@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import WireError
-from ..graphql import AuthConfig, Limits
+from ..graphql import AuthConfig, CostLimits
 
 _TRUE = ("1", "true", "yes", "on")
 
@@ -34,19 +34,19 @@ class ServerConfig:
     header_timeout_s: float = 10.0  # WIRE_HEADER_TIMEOUT_S
     body_timeout_s: float = 30.0  # WIRE_BODY_TIMEOUT_S
     # What one GraphQL operation may cost (see wire/graphql/limits.py).
-    max_depth: int = Limits.max_depth  # WIRE_MAX_DEPTH
-    max_aliases: int = Limits.max_aliases  # WIRE_MAX_ALIASES
-    max_fields: int = Limits.max_fields  # WIRE_MAX_FIELDS
-    max_repeats: int = Limits.max_repeats  # WIRE_MAX_REPEATS
-    max_tokens: int = Limits.max_tokens  # WIRE_MAX_TOKENS
-    request_timeout_s: float = Limits.request_timeout_s  # WIRE_REQUEST_TIMEOUT_S
-    subscription_backlog: int = Limits.subscription_backlog  # WIRE_SUBSCRIPTION_BACKLOG
+    max_depth: int = CostLimits.max_depth  # WIRE_MAX_DEPTH
+    max_aliases: int = CostLimits.max_aliases  # WIRE_MAX_ALIASES
+    max_fields: int = CostLimits.max_fields  # WIRE_MAX_FIELDS
+    max_repeats: int = CostLimits.max_repeats  # WIRE_MAX_REPEATS
+    max_tokens: int = CostLimits.max_tokens  # WIRE_MAX_TOKENS
+    request_timeout_s: float = CostLimits.request_timeout_s  # WIRE_REQUEST_TIMEOUT_S
+    subscription_backlog: int = CostLimits.subscription_backlog  # WIRE_SUBSCRIPTION_BACKLOG
     auth: AuthConfig = field(default_factory=AuthConfig)
 
     @property
-    def limits(self) -> Limits:
+    def limits(self) -> CostLimits:
         """The GraphQL cost limits every served typegraph applies."""
-        return Limits(
+        return CostLimits(
             max_depth=self.max_depth,
             max_aliases=self.max_aliases,
             max_fields=self.max_fields,

@@ -48,7 +48,7 @@ class Brokers:
 
 
 def has_channels(gateway: Gateway) -> bool:
-    return bool(gateway.host.document.get("channels"))
+    return bool(gateway.host.typegraph.channels)
 
 
 async def start_messaging(

@@ -104,11 +104,9 @@ def serve(
     for name, slot in typegraphs.slots.items():
         ui = " (GraphiQL in a browser)" if config.graphiql else ""
         banner.append(f"  {name}: {base}/{name}{ui}")
-        doc = slot.current.gateway.host.document if slot.current is not None else {}
-        if doc.get("channels"):
-            subs = [
-                n for n, op in doc.get("channel_ops", {}).items() if op["operation"] == "subscribe"
-            ]
+        tg = slot.current.gateway.host.typegraph if slot.current is not None else None
+        if tg is not None and tg.channels:
+            subs = [n for n, op in tg.channel_ops.items() if op.operation == "subscribe"]
             ws = f"; subscriptions at ws://{shown}:{port}/{name}" if subs else ""
             banner.append(f"    channels on {typegraphs.brokers.shown}{ws}")
     banner.append(f"  health: {base}/health")

@@ -30,7 +30,7 @@ from .messaging import Brokers, messaging_status, start_messaging, stop_messagin
 log = logging.getLogger("wire.serve")
 
 
-class Stream(Protocol):
+class ServedSubscription(Protocol):
     """A subscription a version is serving (see `subscriptions.py`)."""
 
     async def end(self, reason: str) -> None:
@@ -46,7 +46,7 @@ class Version:
     inflight: int = 0
     retired: bool = False
     messaging: MessagingService | None = None
-    streams: set[Stream] = field(default_factory=set)
+    streams: set[ServedSubscription] = field(default_factory=set)
     closed: bool = False
 
     async def end_streams(self, reason: str) -> None:

@@ -19,12 +19,11 @@ from .errors import (
     RequestTimeout,
 )
 from .message import ChannelSpec, Message
-from .service import Backoff, Binding, MessagingService
+from .service import Binding, MessagingService
 from .stream import Received, Stream
 
 __all__ = [
     "ENV",
-    "Backoff",
     "Binding",
     "Broker",
     "Capabilities",

@@ -1,37 +1,19 @@
-"""What a typegraph document says about its channels: each channel's settings and type, and
-the functions bound to them (handlers and responders) with their delivery options."""
+"""What a typegraph says about its channels, as messaging acts on it: each channel's spec
+(how a backend carries it), its checked type and its dead letters, and the functions bound
+to it with their delivery options (`typegraph.model.Delivery`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
+
+from typegraph import model
+from typegraph.model import Backoff
 
 from ..validation import Validator
 from .message import ChannelSpec
 
 Role = Literal["handler", "responder"]
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """The wait before attempt n + 1: `initial * multiplier ** (n - 1)` seconds, at most `max`."""
-
-    initial: float = 0.1
-    max: float = 30.0
-    multiplier: float = 2.0
-
-    def delay(self, attempt: int) -> float:
-        """Wait after failed attempt number `attempt` (1-based)."""
-        return float(min(self.max, self.initial * self.multiplier ** max(0, attempt - 1)))
-
-    @classmethod
-    def from_document(cls, node: dict[str, Any] | None) -> Backoff:
-        node = node or {}
-        return cls(
-            node.get("initial_ms", 100) / 1000,
-            node.get("max_ms", 30_000) / 1000,
-            float(node.get("multiplier", 2.0)),
-        )
 
 
 @dataclass(frozen=True)
@@ -42,10 +24,23 @@ class Binding:
     channel: str
     function: str
     role: Role = "handler"
-    max_attempts: int = 5
-    backoff: Backoff = field(default_factory=Backoff)
-    concurrency: int = 1
-    dead_letter: str | None = None
+    delivery: model.Delivery = field(default_factory=model.Delivery)
+
+    @property
+    def max_attempts(self) -> int:
+        return self.delivery.max_attempts
+
+    @property
+    def backoff(self) -> Backoff:
+        return self.delivery.backoff
+
+    @property
+    def concurrency(self) -> int:
+        return self.delivery.concurrency
+
+    @property
+    def dead_letter(self) -> str | None:
+        return self.delivery.dead_letter
 
 
 @dataclass(frozen=True)
@@ -57,40 +52,20 @@ class Channel:
     dead_letter: str
 
 
-def channels_of(document: dict[str, Any]) -> dict[str, Channel]:
-    import typegraph
-
-    out: dict[str, Channel] = {}
-    for name, ch in document.get("channels", {}).items():
-        schema = typegraph.json_schema(document, ch["message"])
-        grouped = bool(ch.get("handlers") or ch.get("responders"))
-        out[name] = Channel(
-            ChannelSpec(name, bool(ch.get("durable")), ch.get("kind", "pubsub"), grouped),
-            Validator(schema),
-            ch.get("dead_letter") or f"{name}.dead",
+def channels_of(tg: model.Model) -> dict[str, Channel]:
+    return {
+        name: Channel(
+            ChannelSpec(name, ch.durable, ch.kind, bool(ch.handlers or ch.responders)),
+            Validator(tg.json_schema(ch.message)),
+            ch.dead_letter,
         )
-    return out
+        for name, ch in tg.channels.items()
+    }
 
 
-def bindings_of(document: dict[str, Any]) -> list[Binding]:
+def bindings_of(tg: model.Model) -> list[Binding]:
     out: list[Binding] = []
-    for name, ch in document.get("channels", {}).items():
-        options = ch.get("options", {})
-        roles: list[tuple[str, Role]] = [
-            *((f, "handler") for f in ch.get("handlers", [])),
-            *((f, "responder") for f in ch.get("responders", [])),
-        ]
-        for fn, role in roles:
-            o = options.get(fn, {})
-            out.append(
-                Binding(
-                    name,
-                    fn,
-                    role,
-                    int(o.get("max_attempts", 5)),
-                    Backoff.from_document(o.get("backoff")),
-                    int(o.get("concurrency", 1)),
-                    o.get("dead_letter"),
-                )
-            )
+    for ch in tg.channels.values():
+        out += [Binding(ch.name, fn, "handler", ch.delivery(fn)) for fn in ch.handlers]
+        out += [Binding(ch.name, fn, "responder", ch.delivery(fn)) for fn in ch.responders]
     return out

@@ -32,7 +32,7 @@ def _spec(ns: argparse.Namespace) -> tuple[ChannelSpec, Any]:
             doc = typegraph.load(Path(ns.typegraph))
         except typegraph.TypegraphError as e:
             raise WireError(str(e), where=ns.typegraph) from e
-        channels = channels_of(doc)
+        channels = channels_of(typegraph.model.read(doc))
         if ns.channel not in channels:
             raise MessagingError(
                 f"no channel {ns.channel!r} in {ns.typegraph} "

@@ -15,7 +15,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from .bindings import Backoff
+from typegraph.model import Backoff
+
 from .broker import Broker, Delivery
 from .errors import PayloadTooLarge
 from .message import ATTEMPTS, ERROR, HANDLER, ORIGIN, ChannelSpec, Message, cut

@@ -3,11 +3,12 @@ channel settings a backend needs to carry it."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 import orjson
+
+from typegraph.names import CHANNEL_NAME_RE
 
 from .errors import InvalidPayload, MessagingError
 
@@ -20,8 +21,6 @@ ERROR = "wire-error"  # on a dead letter: why; on a reply: the responder failed
 ORIGIN = "wire-channel"  # on a dead letter: the channel it came from
 HANDLER = "wire-handler"  # on a dead letter: the handler that gave up
 ERROR_MAX_BYTES = 1024  # a `wire-error` value is cut to this (it never carries the payload)
-
-_TOKEN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
 
 
 def cut(text: str, max_bytes: int = ERROR_MAX_BYTES) -> str:
@@ -79,9 +78,10 @@ class ChannelSpec:
     grouped: bool = False
 
     def __post_init__(self) -> None:
-        if not self.name or not all(_TOKEN.match(p) for p in self.name.split(".")):
+        if CHANNEL_NAME_RE.fullmatch(self.name) is None:  # the typegraph's rule
             raise MessagingError(
-                f"invalid channel name {self.name!r}: dot-separated tokens of [A-Za-z0-9_-]",
+                f"invalid channel name {self.name!r}: dot-separated tokens of letters, digits, "
+                "underscores and dashes, the first starting with a letter or underscore",
                 where="messaging",
             )
 

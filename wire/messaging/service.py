@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..hostcalls import CallerContext
 from ..validation import describe
-from .bindings import Backoff, Binding, Channel, bindings_of, channels_of
+from .bindings import Binding, Channel, bindings_of, channels_of
 from .broker import Broker, Delivery, Subscription
 from .connect import make_broker
 from .dead_letters import DeadLetters
@@ -59,12 +59,9 @@ class MessagingService:
         self.host = host
         self.broker = broker or make_broker()
         self.drain_timeout = drain_timeout
-        self.channels = channels_of(host.document)
-        self.bindings = bindings_of(host.document)
-        self.grants: dict[str, frozenset[str]] = {
-            rt: frozenset(entry.get("grants", {}).get("channels", []))
-            for rt, entry in host.document["runtimes"].items()
-        }
+        self.channels = channels_of(host.typegraph)
+        self.bindings = bindings_of(host.typegraph)
+        self.grants = {name: rt.channels for name, rt in host.typegraph.runtimes.items()}
         self.loop: asyncio.AbstractEventLoop | None = None
         self.counts = Counts()
         self.dead_letters = DeadLetters(self.broker)
@@ -357,4 +354,4 @@ class MessagingService:
         return ch
 
 
-__all__ = ["Backoff", "Binding", "MessagingService"]
+__all__ = ["Binding", "MessagingService"]

@@ -25,7 +25,7 @@ from strawberry.types import Info
 from strawberry.types.field import StrawberryField
 
 from ..errors import WireError
-from ..graphql import AuthConfig, Limits, Policies, Request, SchemaError, build_schema
+from ..graphql import AuthConfig, CostLimits, Gateway, Request, SchemaError
 from ..graphql.names import NAME
 from ..host import Host
 from ..messaging import MessagingError, MessagingService, make_broker
@@ -66,7 +66,7 @@ class Fields:
         prefix: str = "",
         production: bool = False,
         broker: str | None = None,
-        subscription_backlog: int = Limits.subscription_backlog,
+        subscription_backlog: int = CostLimits.subscription_backlog,
         env: Mapping[str, str] | None = None,
     ) -> None:
         if subscription_backlog < 1:
@@ -82,15 +82,20 @@ class Fields:
         self.production = production
         self.broker = broker
         self.subscription_backlog = subscription_backlog
-        self.policies = Policies(host)
-        # The service its channel fields use: `running()` starts one (or the app sets its own).
-        self.messaging: MessagingService | None = None
+        # wire's own gateway of the typegraph: its schema is what the bridge remakes with
+        # strawberry, and it answers the guests' `gql` hostcalls in-process.
+        self.gateway = Gateway(
+            host,
+            production=production,
+            limits=CostLimits(subscription_backlog=subscription_backlog),
+        )
+        self.policies = self.gateway.policies
         self._streams = Streams()
         if isinstance(auth, AuthConfig):
-            basic = host.document.get("auth", {}).get("basic", [])
+            basic = list(host.typegraph.basic_users)
             auth = HeaderAuth(auth, host.name, basic, env)
         self._identify: Identify = auth or anonymous
-        schema = build_schema(host, self.policies, lambda: self.messaging)
+        schema = self.gateway.schema
         self._types = TypeMap(schema, host.document, prefix)
         self.types: Mapping[str, Any] = self._types.types
         roots = self._root_fields(schema)
@@ -102,6 +107,16 @@ class Fields:
         return f"<wire.strawberry.Fields of typegraph {self.name!r}>"
 
     @property
+    def messaging(self) -> MessagingService | None:
+        """The service its channel fields use: `running()` starts one (or the app sets its
+        own)."""
+        return self.gateway.messaging
+
+    @messaging.setter
+    def messaging(self, service: MessagingService | None) -> None:
+        self.gateway.messaging = service
+
+    @property
     def subscriptions(self) -> int:
         """How many bridged subscriptions are listening now."""
         return len(self._streams)
@@ -109,9 +124,9 @@ class Fields:
     # -- the root types -------------------------------------------------------------------
 
     def _root_fields(self, schema: GraphQLSchema) -> dict[str, dict[str, StrawberryField]]:
-        doc = self.host.document
-        functions = {n for n, f in doc["functions"].items() if f.get("exposed")}
-        ops = doc.get("channel_ops", {})
+        tg = self.host.typegraph
+        functions = set(tg.exposed())
+        ops = tg.channel_ops
         out: dict[str, dict[str, StrawberryField]] = {}
         for root, gtype in (
             ("Query", schema.query_type),
@@ -123,10 +138,10 @@ class Fields:
             for name, gfield in (gtype.fields if gtype is not None else {}).items():
                 if name in functions:
                     made = self._function_field(name, gfield)
-                elif name in ops and ops[name]["operation"] == "subscribe":
-                    made = self._subscription_field(name, ops[name]["channel"], gfield)
+                elif name in ops and ops[name].operation == "subscribe":
+                    made = self._subscription_field(name, ops[name].channel, gfield)
                 elif name in ops:
-                    made = self._publish_field(name, ops[name]["channel"], gfield)
+                    made = self._publish_field(name, ops[name].channel, gfield)
                 else:
                     continue  # the gateway's `_typegraph` stand-in: the app has its own Query
                 fields[python_name(name, taken)] = made
@@ -194,12 +209,10 @@ class Fields:
 
     def _publish_field(self, name: str, channel: str, gfield: GraphQLField) -> StrawberryField:
         signature, names = self._signature(name, gfield.args)
-        doc = self.host.document
-        message = doc["channels"][channel]["message"]
+        tg = self.host.typegraph
+        message = tg.channels[channel].message
         # The gateway's arguments: the message's fields, or one `message` when not a struct.
-        whole = not (
-            message.get("kind") == "ref" and doc["types"][message["name"]]["kind"] == "struct"
-        )
+        whole = not (message.get("kind") == "ref" and tg.types[message["name"]]["kind"] == "struct")
         types, where = self._types, f"{self.name}.{name}"
 
         async def resolve(info: Info[Any, Any], **kwargs: Any) -> bool:
@@ -298,7 +311,7 @@ class Fields:
         own: MessagingService | None = None
         try:
             await asyncio.to_thread(self._start)
-            if self.messaging is None and self.host.document.get("channels"):
+            if self.messaging is None and self.host.typegraph.channels:
                 own = MessagingService(self.host, make_broker(self.broker))
                 try:
                     await own.start()

@@ -13,19 +13,17 @@ from typing import TYPE_CHECKING, Any
 import wasmtime
 from wasmtime.component import Component, Instance, Linker
 
+from typegraph import model
+
 from ...components import load_component
 from ...engine import Engine
 from ...errors import ComponentLoadError, HandlerError, WireError
 from ...hostcalls import CallerContext
-from ...instances import (
-    GuestStdio,
-    InstancePolicy,
-    Limits,
-    SandboxedInstance,
-)
+from ...instances import GuestStdio, InstanceProvider, SandboxedInstance
 from ...paths import WIT_DIR
 from ...protocol import trap_error
 from ...runtime import StartedRuntime, component_path
+from ...runtime_kinds import ComponentResolver, RuntimeEnv, register
 from ..broker import Delivery
 from ..message import Message
 from . import wasi, wasmcloud
@@ -34,7 +32,6 @@ from .engine import sync_engine
 from .exports import Handle
 
 if TYPE_CHECKING:
-    from ...runtime import ComponentResolver, RuntimeSpec
     from ..service import MessagingService
 
 log = logging.getLogger("wire.messaging.native")
@@ -88,7 +85,7 @@ class NativeInstance(SandboxedInstance):
         component: Component,
         linker: Linker,
         world: World,
-        limits: Limits,
+        limits: model.Limits,
         stdio: GuestStdio,
         where: str,
         due: float | None = None,
@@ -133,7 +130,7 @@ class NativeRuntime(StartedRuntime[NativeInstance]):
 
     def __init__(
         self,
-        spec: RuntimeSpec,
+        spec: model.Runtime,
         world: World,
         *,
         typegraph: str,
@@ -149,7 +146,20 @@ class NativeRuntime(StartedRuntime[NativeInstance]):
         self.engine = sync_engine(engine)
         self._resolve = resolve_component
 
-    def _start(self) -> InstancePolicy[NativeInstance]:
+    @classmethod
+    def for_host(cls, spec: model.Runtime, env: RuntimeEnv) -> NativeRuntime:
+        """The `messaging` runtime kind: a component of the messaging world `spec.world`."""
+        assert spec.world is not None  # the document's schema requires it for this kind
+        return cls(
+            spec,
+            WORLDS[spec.world],
+            typegraph=env.typegraph.name,
+            base_dir=env.base_dir,
+            engine=env.engine,
+            resolve_component=env.resolve_component,
+        )
+
+    def _start(self) -> InstanceProvider[NativeInstance]:
         component = load_component(self.engine, self._component_path()).component
         linker = Linker(self.engine.wasm)
         linker.add_wasip2()
@@ -201,3 +211,6 @@ def native_runtime(host: Any, function: str) -> NativeRuntime | None:
     fn = host.functions.get(function)
     rt = getattr(fn, "runtime", None)
     return rt if isinstance(rt, NativeRuntime) else None
+
+
+register("messaging", NativeRuntime.for_host)
