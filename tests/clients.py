@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,19 +70,24 @@ def free_port() -> int:
 
 
 @contextmanager
-def silent_server() -> Iterator[str]:
-    """A TCP server that accepts connections and never answers: its URL."""
+def silent_server(hold_s: float = 5.0) -> Iterator[str]:
+    """A TCP server that accepts connections and never answers: its URL. It drops each
+    connection after `hold_s` (long past the clients' timeouts in the tests), so that a
+    client left holding one (Node's WebSocket, closed while connecting) is let go."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(16)
-    held: list[socket.socket] = []
+    held: list[tuple[float, socket.socket]] = []
     stop = threading.Event()
 
     def accept() -> None:
         listener.settimeout(0.1)
         while not stop.is_set():
+            now = time.monotonic()
+            while held and held[0][0] <= now:
+                held.pop(0)[1].close()
             try:
-                held.append(listener.accept()[0])
+                held.append((time.monotonic() + hold_s, listener.accept()[0]))
             except TimeoutError:
                 continue
             except OSError:
@@ -94,7 +100,7 @@ def silent_server() -> Iterator[str]:
     finally:
         stop.set()
         thread.join(5)
-        for conn in held:
+        for _, conn in held:
             conn.close()
         listener.close()
 

@@ -6,13 +6,13 @@ client emitter needs:
 
 - one `Operation` per exposed function (a query for effect `read`, else a mutation) and
   per channel operation (`subscribe`: a subscription; `publish`: a mutation whose arguments
-  are the message's fields), in document order, each with its arguments and their GraphQL
+  are the message's fields), sorted by name, each with its arguments and their GraphQL
   variable types, and its result;
 - the named types they reach, in dependency order (`model.TypeWalker`, as for guests);
-- `shapes`: for each object and union type a result can hold, its fields that nest another
-  object (or union) type, so the client runtime can write selection sets, narrow them with
-  `select=`, put union arguments into their `@oneOf` form and read aliased union fields
-  back.
+- `shapes`: for each object and union type a result or a union argument can hold, its
+  fields that nest another object (or union) type, so the client runtime can write
+  selection sets, narrow them with `select=`, put union arguments into their `@oneOf` form
+  (telling the variants apart by their fields) and read aliased union fields back.
 
 Recursive types are selected `RECURSION_LEVELS` deep by default: along one path of
 fields, a type is expanded at most that many times, and the fields that would go deeper
@@ -73,19 +73,19 @@ class Operation:
     channel: str | None  # the channel of a channel operation
 
 
+# What a value must be: "boolean", "integer", "number", "string", "list", "object" or
+# "any", with a "?" when null is allowed too; or the values of an enum (None: null).
+LeafCheck = str | tuple[str | None, ...]
+
+
 @dataclass(frozen=True)
 class StructShape:
     name: str
     fields: tuple[tuple[str, str | None], ...]  # every field → the object type it nests
     required: tuple[str, ...]  # fields a value must have (to tell union variants apart)
     # for a variant of a union argument, field → what its value must be, to tell variants
-    # apart as the gateway does (the first that fits): see `leaf_check`
+    # apart as the gateway does (the first that fits)
     checks: tuple[tuple[str, LeafCheck], ...] = ()
-
-
-# What a value must be: "boolean", "integer", "number", "string", "list", "object" or
-# "any", with a "?" when null is allowed too; or the values of an enum (None: null).
-LeafCheck = str | tuple[str | None, ...]
 
 
 @dataclass(frozen=True)
@@ -109,12 +109,6 @@ class ClientModel:
     shapes: tuple[Shape, ...]  # the object and union types results and union arguments hold
     outputs: frozenset[str]  # named types reachable from a result
     selectable: tuple[str, ...]  # object and union types a result can select into, sorted
-
-    def type(self, name: str) -> NamedType:
-        for t in self.types:
-            if t.name == name:
-                return t
-        raise KeyError(name)
 
 
 def client_model(doc: Mapping[str, object]) -> ClientModel:
@@ -225,7 +219,7 @@ class _ClientWalk:
                 gql = gql.removesuffix("!")  # left out: the argument's default applies
             args.append(Argument(f.name, f.type, required, gql, f.description))
             target = self.gql.object_of(f.type)
-            if target is not None and self._holds_union(target, set()):
+            if target is not None and self._holds_union(target):
                 encode.append((f.name, target))
         selects = self.gql.object_of(root.output)
         kind: Literal["query", "mutation", "subscription"]
@@ -241,9 +235,9 @@ class _ClientWalk:
             root.input,
             root.output,
             selects,
-            selects is not None and self._recursive(selects, ()),
+            selects is not None and self._recursive(selects),
             tuple(encode),
-            selects is not None and self._holds_union(selects, set()),
+            selects is not None and self._holds_union(selects),
             root.description,
             root.channel,
         )
@@ -311,11 +305,16 @@ class _ClientWalk:
         clashing = {name for name, kinds in typed.items() if len(kinds) > 1}
         out = []
         for v in variants:
-            own = tuple(
-                (f.name, f"{f.name}_{v}") for f in self._struct(v).fields if f.name in clashing
-            )
+            names = {f.name for f in self._struct(v).fields}
+            own = []
+            for f in self._struct(v).fields:
+                if f.name in clashing:
+                    alias = f"{f.name}_{v}"
+                    while alias in names:  # never the name of another field of the variant
+                        alias += "_"
+                    own.append((f.name, alias))
             if own:
-                out.append((v, own))
+                out.append((v, tuple(own)))
         return tuple(out)
 
     def _struct(self, name: str) -> StructDef:
@@ -345,20 +344,23 @@ class _ClientWalk:
                 todo.extend(self._nested(n))
         return found
 
-    def _recursive(self, name: str, path: tuple[str, ...]) -> bool:
-        if name in path:
-            return True
-        return any(self._recursive(n, (*path, name)) for n in self._nested(name))
+    def _recursive(self, name: str) -> bool:
+        """Whether a value of `name` may nest a value of a type it is nested in (a cycle)."""
+        state: dict[str, str] = {}
 
-    def _holds_union(self, name: str, seen: set[str]) -> bool:
-        """Whether values of object or union `name` may hold a union value."""
-        if name in seen:
+        def cycle(n: str) -> bool:
+            state[n] = "open"
+            for m in self._nested(n):
+                if state.get(m) == "open" or (m not in state and cycle(m)):
+                    return True
+            state[n] = "done"
             return False
-        seen.add(name)
-        d = self.gql.types[name]
-        if isinstance(d, UnionDef):
-            return True
-        return any(self._holds_union(n, seen) for n in self._nested(name))
+
+        return cycle(name)
+
+    def _holds_union(self, name: str) -> bool:
+        """Whether values of object or union `name` may hold a union value."""
+        return any(isinstance(self.gql.types[n], UnionDef) for n in self._closure(name))
 
 
 def _reach(types: Mapping[str, NamedType], expr: TypeExpr) -> Iterator[str]:

@@ -11,7 +11,7 @@ from ..docs import paragraphs
 from ..layout import Br, Code, lay_out
 from ..model import ClientModel, LeafCheck, Operation, StructShape, UnionShape
 from ..partial import PartialWriter
-from .docs import docstring
+from .docstrings import docstring
 from .imports import Imports
 from .names import constant_names, method_names, parameter_names
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..layout import Br, lay_out
 from ..model import ClientModel
-from .docs import docstring
+from .docstrings import docstring
 from .imports import all_key, import_from
 from .names import method_names
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ...model import StructDef, TypeExpr, UnionDef
 from ..model import ClientModel
 from ..partial import PartialWriter
-from .docs import comment, docstring
+from .docstrings import comment, docstring
 from .imports import import_from
 from .names import is_plain_field
 

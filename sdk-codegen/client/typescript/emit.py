@@ -118,6 +118,13 @@ class Signatures:
         names.types.update(self.writer.ts_names[r] for r in refs_in(t))
         return self.writer.expr(t)
 
+    def defaulted(self, op: Operation) -> list[str]:
+        """The arguments the input type requires but the call may leave out (a default)."""
+        struct = self.partial.gql.types[op.input] if op.input is not None else None
+        assert struct is None or isinstance(struct, StructDef)
+        optional = {f.name for f in struct.fields if f.optional} if struct else set()
+        return [a.name for a in op.arguments if not a.required and a.name not in optional]
+
     def full(self, op: Operation, names: Names) -> str:
         return self.narrowed(op, names) if op.partial else self.expr(op.output, names)
 
@@ -210,7 +217,13 @@ def _method(op: Operation, method: str, constant: str, sigs: Signatures, names: 
     params: list[str] = []
     value = "{}"
     if op.input is not None and op.arguments:
-        params.append(f"args: {sigs.expr(Ref(op.input), names)}")
+        args_type = sigs.expr(Ref(op.input), names)
+        defaulted = sigs.defaulted(op)
+        if defaulted:  # required in the type, but the server has a default: may be left out
+            names.runtime.add("type WithDefaults")
+            keys = " | ".join(_q(k) for k in defaulted)
+            args_type = f"WithDefaults<{args_type}, {keys}>"
+        params.append(f"args: {args_type}")
         value = "args"
     elif op.arguments:  # a published message that is not a struct
         arg = op.arguments[0]
@@ -270,8 +283,8 @@ def emit_index(model: ClientModel, notice: str) -> str:
         f"    {example}\n\n"
         "Errors: `ApiError` (the server's GraphQL errors: `code`, `detail`, `path`, "
         "`details`), the `TransportError`s (`ConnectFailed`, `TimedOut`, `HttpError`, "
-        "`Unauthorized`, `Disconnected`, `ProtocolError`). A `number` an integer field takes "
-        "is a GraphQL `Int`: 32-bit.\n\n"
+        "`Unauthorized`, `Disconnected`, `ProtocolError`). An integer argument or result is "
+        "a GraphQL `Int`: 32-bit.\n\n"
         f"{notice}"
     )
     runtime = [*_ERRORS, "Subscription", "RECURSION_LEVELS", "type ClientOptions", "type Json"]

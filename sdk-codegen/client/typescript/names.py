@@ -18,7 +18,7 @@ def _words(text: str) -> frozenset[str]:
 SDK_NAMES = _words(
     """Json Client BaseClient ClientOptions Subscription Operation Shape SHAPES Select
     ClientError ApiError TransportError ConnectFailed TimedOut HttpError Unauthorized
-    Disconnected ProtocolError WebSocketLike WebSocketConstructor GraphQLErrorJson
+    Disconnected ProtocolError WithDefaults WebSocketLike WebSocketConstructor GraphQLErrorJson
     Array Record Readonly ReadonlyArray Map Set Error TypeError Object String Number Boolean
     Symbol Promise JSON Date RegExp Function Partial Required Pick Omit Exclude Extract
     NonNullable ReturnType Parameters IteratorResult AsyncIterableIterator globalThis"""
