@@ -18,6 +18,7 @@ from clients import (
     JWT_SECRET,
     ORDERS,
     TYPEGRAPHS,
+    failing_server,
     free_port,
     import_fresh,
     load,
@@ -326,6 +327,20 @@ async def test_an_unknown_server_or_typegraph(server: Server, pkgs: dict[str, An
             async with c.shipped():
                 pass
     assert gone.value.close_code == 4404
+
+
+def test_a_server_error_is_an_http_error(pkgs: dict[str, Any]) -> None:
+    math = pkgs["math"]
+    with (
+        failing_server() as base,
+        math.Client(f"{base}/math") as c,
+        pytest.raises(math.HttpError) as caught,
+    ):
+        c.add(a=1, b=2)
+    assert caught.value.status == 502 and caught.value.code is None
+    assert caught.value.message == "upstream is down"
+    assert isinstance(caught.value, math.TransportError)
+    assert not isinstance(caught.value, math.Unauthorized)
 
 
 @pytest.mark.asyncio

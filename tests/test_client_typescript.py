@@ -21,6 +21,7 @@ from clients import (
     JWT_SECRET,
     ORDERS,
     TYPEGRAPHS,
+    failing_server,
     free_port,
     load,
     serve_env,
@@ -85,10 +86,11 @@ def node(script: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def results(built: Path, server: Server) -> dict[str, Any]:
-    with silent_server() as silent:
+    with silent_server() as silent, failing_server() as failing:
         settings = {
             "base": server.url,
             "silent": silent,
+            "failing": failing,
             "nowhere": f"http://127.0.0.1:{free_port()}",
             "admin": jwt.encode({"role": "admin"}, JWT_SECRET, algorithm="HS256"),
             "forged": jwt.encode({"role": "admin"}, "x" * 40, algorithm="HS256"),
@@ -214,6 +216,9 @@ def test_transport_errors(results: dict[str, Any]) -> None:
         refused = error(results[name])
         assert refused["error"] == "Unauthorized" and refused["status"] == 401, name
     assert "invalid bearer token" in results["forged.subscription"]["detail"]  # closed: 4403
+    broken = error(results["server_error"])
+    assert broken["error"] == "HttpError" and broken["status"] == 502 and broken["code"] is None
+    assert broken["detail"] == "upstream is down" and broken["transport"]
     for name in ("timeout", "timeout.subscription"):
         timed_out = error(results[name])
         assert timed_out["error"] == "TimedOut" and "no answer in 300 ms" in timed_out["message"]

@@ -13,6 +13,7 @@ import * as orders from "./orders_client/index.js";
 interface Settings {
   base: string; // the server
   silent: string; // a server that accepts connections and never answers
+  failing: string; // a server that answers 502 with a body that is not JSON
   nowhere: string; // nothing listens there
   admin: string; // a JWT with role admin
   forged: string; // a JWT signed with another secret
@@ -167,6 +168,7 @@ await check("unknown_typegraph.subscription", () =>
 await check("forged.subscription", () =>
   new orders.Client(at("orders"), { token: settings.forged }).shipped().start(),
 );
+await check("server_error", () => new math.Client(`${settings.failing}/math`).add({ a: 1, b: 2 }));
 await check("timeout", () =>
   new math.Client(`${settings.silent}/math`, { timeoutMs: 300 }).add({ a: 1, b: 2 }),
 );
