@@ -28,6 +28,8 @@ class CodegenError(Exception):
 class Scalar:
     kind: ScalarKind  # "json": any JSON value (an op with no declared types); "null": only
     # null (a hostcall op's result, from its JSON Schema)
+    format: str | None = None  # a string's `format` (`email`, `uuid`, ...): GraphQL clients
+    # name it (the gateway serves each as a scalar of its own)
 
 
 @dataclass(frozen=True)
@@ -157,7 +159,7 @@ def select_runtimes(doc: Mapping[str, Any], runtime: str | None) -> tuple[str, t
 def guest_model(doc: Mapping[str, Any], runtime: str | None = None) -> GuestModel:
     """Walk `doc` for the guest behind `runtime` (see `select_runtimes`)."""
     component, runtimes = select_runtimes(doc, runtime)
-    walker = _Walker(doc)
+    walker = TypeWalker(doc.get("types", {}))
     ops = tuple(walker.op(name, users) for name, users in sorted(_op_users(doc, runtimes).items()))
     for op in ops:
         walker.visit(op.input)
@@ -192,9 +194,12 @@ def _op_users(doc: Mapping[str, Any], runtimes: tuple[str, ...]) -> dict[str, li
     return users
 
 
-class _Walker:
-    def __init__(self, doc: Mapping[str, Any]) -> None:
-        self.types: Mapping[str, Any] = doc.get("types", {})
+class TypeWalker:
+    """Turns type nodes into type expressions (`expr`) and collects the named types they
+    reach, in dependency order (`visit`, then `ordered`); `op` is the guest walk's."""
+
+    def __init__(self, types: Mapping[str, Any]) -> None:
+        self.types: Mapping[str, Any] = types
         self.ordered: list[NamedType] = []
         self._state: dict[str, Literal["visiting", "done"]] = {}
 
@@ -234,7 +239,7 @@ class _Walker:
     def expr(self, node: Mapping[str, Any], where: str) -> TypeExpr:
         kind = node.get("kind")
         if kind in ("boolean", "integer", "float", "string"):
-            return Scalar(kind)
+            return Scalar(kind, node.get("format") if kind == "string" else None)
         if kind == "ref":
             if node["name"] not in self.types:
                 raise CodegenError(f"{where}: unknown type {node['name']!r}")

@@ -173,10 +173,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--name", help="which @typegraph, when the file has several")
     s.set_defaults(run=cmd_typegraph)
 
-    s = sub.add_parser("codegen", help="write a typed guest SDK for a typegraph")
-    s.add_argument("language", choices=["python", "typescript"])
+    s = sub.add_parser("codegen", help="write a typed guest SDK, or a client SDK, for a typegraph")
+    s.add_argument(
+        "language", choices=["python", "typescript", "client-python", "client-typescript"]
+    )
     s.add_argument("typegraph")
-    s.add_argument("-o", "--output", required=True, help="the guest folder to write into")
+    s.add_argument("-o", "--output", required=True, help="the folder to write into")
     s.add_argument("--runtime", help="which runtime's functions (default: the only one)")
     s.add_argument("--name", help="which @typegraph, when the file has several")
     s.set_defaults(run=cmd_codegen)

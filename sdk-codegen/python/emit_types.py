@@ -12,7 +12,6 @@ from ..model import (
     AliasDef,
     BuiltinRef,
     EnumDef,
-    GuestModel,
     ListOf,
     MapOf,
     NamedType,
@@ -54,14 +53,14 @@ class TypeWriter:
         return _BUILTINS[t.name]
 
 
-def emit_types(model: GuestModel, writer: TypeWriter, header: str) -> str:
+def emit_types(types: tuple[NamedType, ...], writer: TypeWriter, header: str) -> str:
     lines = [header, "", "from __future__ import annotations"]
-    if model.types:
-        lines += ["", f"from typing import {', '.join(_typing_imports(model.types))}"]
+    if types:
+        lines += ["", f"from typing import {', '.join(_typing_imports(types))}"]
     # Structs are classes: with postponed annotations they may refer to any name. Aliases are
     # evaluated at import time, so one that mentions a later type or another alias is quoted.
     defined_structs: set[str] = set()
-    for i, definition in enumerate(model.types):
+    for i, definition in enumerate(types):
         block = _definition(definition, writer, defined_structs)
         # isort's rule: two blank lines after the imports before a class, else one.
         lines += ["", ""] if i or block[0].startswith("class ") else [""]
