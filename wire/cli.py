@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from .errors import WireError
+from .errors import TypegraphLoadError, WireError
 
 if TYPE_CHECKING:
     from .host import Host
@@ -28,13 +28,23 @@ def _load_document(path: str, name: str | None) -> dict[str, Any]:
     try:
         doc: dict[str, Any] = typegraph.load(Path(path), name=name)
     except typegraph.TypegraphError as e:
-        raise WireError(str(e), where=path) from e
+        raise TypegraphLoadError(str(e), where=path) from e
     return doc
 
 
 def cmd_typegraph(ns: argparse.Namespace) -> int:
     doc = _load_document(ns.typegraph, ns.name)
     sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+def cmd_asyncapi(ns: argparse.Namespace) -> int:
+    from .asyncapi import asyncapi
+    from .messaging.connect import broker_url
+
+    doc = _load_document(ns.typegraph, ns.name)
+    out = asyncapi(doc, broker_url(ns.broker))
+    sys.stdout.write(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode() + "\n")
     return 0
 
 
@@ -170,6 +180,18 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("typegraph", help="a typegraph .py file")
     s.add_argument("--name", help="which @typegraph, when the file has several")
     s.set_defaults(run=cmd_typegraph)
+
+    s = sub.add_parser(
+        "asyncapi",
+        help="print the AsyncAPI 3.0 document of a typegraph's channels",
+        description="The channels, their message schemas and what the typegraph's handlers, "
+        "responders, guests and GraphQL fields do on them, on the broker of --broker "
+        "(also served at /<name>/asyncapi.json by wire serve).",
+    )
+    s.add_argument("typegraph", help="a typegraph .py file")
+    s.add_argument("--broker", help="the server: a broker URL (WIRE_BROKER, default memory://)")
+    s.add_argument("--name", help="which @typegraph, when the file has several")
+    s.set_defaults(run=cmd_asyncapi)
 
     s = sub.add_parser("codegen", help="write a typed guest SDK for a typegraph")
     s.add_argument("language", choices=["python", "typescript"])

@@ -13,22 +13,12 @@ import asyncio
 import contextlib
 import logging
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from ..graphql import Gateway
 from ..messaging import Broker, MessagingService, make_broker
+from ..urls import redacted
 
 log = logging.getLogger("wire.serve")
-
-
-def redacted(url: str) -> str:
-    """`url` without its password (for logs and `/health`)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
 class Brokers:
