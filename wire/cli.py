@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from . import console
 from .errors import TypegraphLoadError, WireError
 
 if TYPE_CHECKING:
@@ -19,7 +20,7 @@ log = logging.getLogger("wire.cli")
 
 
 def _progress(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+    console.say(msg)
 
 
 def _load_document(path: str, name: str | None) -> dict[str, Any]:
@@ -104,7 +105,7 @@ def cmd_import(ns: argparse.Namespace) -> int:
 def cmd_build(ns: argparse.Namespace) -> int:
     from .build import build_guest
 
-    out = build_guest(Path(ns.guest), progress=_progress, force=ns.force)
+    out = build_guest(Path(ns.guest), force=ns.force)  # its steps show the progress
     print(out)
     return 0
 
@@ -116,7 +117,6 @@ def cmd_call(ns: argparse.Namespace) -> int:
         args = orjson.loads(ns.args)
     except orjson.JSONDecodeError as e:
         raise WireError(f"the arguments are not valid JSON: {e}", where="wire call") from e
-    logging.getLogger("wire.build").setLevel(logging.INFO)
     with Host.load(ns.typegraph, name=ns.name) as host:
         if not ns.trusted and ns.function in host.functions:
             _authorize_anonymous(host, ns.function)
@@ -167,13 +167,13 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         jwt_audience=ns.jwt_audience,
         jwt_issuer=ns.jwt_issuer,
     )
-    logging.getLogger("wire.build").setLevel(logging.INFO)
     return serve([Path(p) for p in ns.typegraphs], config)
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wire", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("-V", "--version", action="version", version=version())
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("typegraph", help="print the serialised typegraph document")
@@ -325,20 +325,24 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def version() -> str:
+    """wire's version and the wasmtime it runs guests on."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    def of(package: str) -> str:
+        try:
+            return installed(package)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return f"wire {of('wire')} (wasmtime {of('wasmtime')}, Python {sys.version.split()[0]})"
+
+
 def main(argv: list[str] | None = None) -> int:
     ns = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if ns.verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    try:
-        return int(ns.run(ns))
-    except WireError as e:
-        print(f"error [{e.code}]: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    console.setup(ns.verbose)
+    return console.run(lambda: int(ns.run(ns)), ns.verbose)
 
 
 if __name__ == "__main__":
