@@ -24,7 +24,7 @@ from .paths import cache_dir
 
 log = logging.getLogger("wire.components")
 # Shown while a component compiles (measured on 2 cores, see the README).
-COMPILE_HINT = "the first compile of a component takes ~4-60 s; cached after"
+COMPILE_HINT = "the first compile of a component takes ~5-10 s; cached after"
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from .errors import BuildError
 Progress = Callable[[str], None]
 # What a person waits for, shown while a build runs (measured on 2 cores, see the README).
 HINTS = {
-    "componentize-py": "a first build takes ~10-40 s",
-    "componentize-js": "a first build takes ~10-30 s",
+    "componentize-py": "a first build takes ~5-15 s",
+    "componentize-js": "a first build takes ~5-15 s",
 }
 _ERROR_LINE = re.compile(r"(\w*Error\b|\[ERROR\]|^error\b|\berror:)")
 # (private work folder, staged sources, where to write the component) -> None
