@@ -244,3 +244,17 @@ def test_a_failing_build_ticks_in_a_terminal_then_says_what_failed(tmp_path: Pat
     )
     log = Path(error[1].split("its whole output: ")[1])
     assert "Traceback" in log.read_text() and "no_such_module_here" in log.read_text()
+
+
+def test_wire_serve_shows_its_steps_before_it_serves() -> None:
+    from serving import serve
+
+    with serve(ORDERS) as server:
+        ready = next(i for i, ln in enumerate(server.lines) if "serving 1 typegraph(s)" in ln)
+        before = [STEP.match(ln) for ln in server.lines[:ready]]
+    steps = [m["step"] for m in before if m]
+    assert steps == [
+        "build examples/orders/guest",
+        "compile examples/orders/guest",
+        "start the channels of orders on memory://",
+    ], server.lines

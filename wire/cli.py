@@ -1,4 +1,5 @@
-"""The `wire` command line: typegraph, codegen, import, build, call."""
+"""The `wire` command line: typegraph, codegen, import, build, call, serve, asyncapi (and
+the messaging commands of `wire.messaging.cli`)."""
 
 from __future__ import annotations
 
