@@ -21,7 +21,10 @@ setup: $(STAMP)
 run: setup
 	$(PY) examples/run.py
 
+# The Debian packages the tests drive are installed when run as root, else listed with the
+# command that installs them (scripts/system-deps; their tests are skipped until then).
 test: setup
+	scripts/system-deps
 	$(PY) -m pytest
 
 lint: setup

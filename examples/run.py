@@ -7,12 +7,11 @@ Configured like `wire serve` (WIRE_PORT, WIRE_BROKER, ... see the README).
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from urllib.parse import quote
 
-from wire.errors import WireError
+from wire import console
 from wire.http import ServerConfig, serve
 
 HERE = Path(__file__).resolve().parent
@@ -37,16 +36,8 @@ def hints(base: str) -> list[str]:
 
 
 def main() -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    try:
-        return serve(EXAMPLES, ServerConfig.from_env(watch=True), hints=hints)
-    except WireError as e:
-        print(f"error [{e.code}]: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    console.setup()  # progress, logs and errors as `wire serve` shows them
+    return console.run(lambda: serve(EXAMPLES, ServerConfig.from_env(watch=True), hints=hints))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from serving import MATH, REPO, serve
+from serving import GATEWAY, MATH, REPO, serve
 from websockets.sync.client import ClientConnection, connect
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -161,3 +161,56 @@ def test_graphiql_subscribes_over_a_websocket(chromium: str) -> None:
                 "the subscription's message",
             )
     assert json.loads(result) == {"data": {"shipped": {"id": 9, "parcels": 2}}}
+
+
+def test_each_typegraph_keeps_its_own_graphiql_tabs(chromium: str) -> None:
+    """GraphiQL keeps its tabs in localStorage, shared by the whole origin: a tab opened on
+    /math must not show up on /gateway (where its query fails), and must be there again on
+    /math."""
+    math_query = "{ add(a: 20, b: 22) }"
+    with serve(GATEWAY, MATH) as server:
+        targets = httpx.get(f"{chromium}/json/list").json()
+        page_ws = next(t["webSocketDebuggerUrl"] for t in targets if t["type"] == "page")
+        with connect(page_ws, max_size=2**26) as ws:
+            page = Page(ws)
+            page.send("Page.enable")
+
+            def open_graphiql(path: str) -> None:
+                page.send("Page.navigate", url=f"{server.url}/{path}")
+                page.wait_for("!!document.querySelector('.graphiql-tab-add')", "GraphiQL")
+
+            editor = "document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror"
+            tabs = "document.querySelectorAll('.graphiql-tab').length"
+            open_graphiql("math")
+            page.eval("document.querySelector('.graphiql-tab-add').click()")
+            page.wait_for(f"{tabs} === 2", "a second tab on /math")
+            page.eval(f"{editor}.setValue({json.dumps(math_query)})")
+            page.wait_for(  # GraphiQL saves its tabs half a second after an edit
+                "Object.entries(localStorage).some(([k, v]) => k.endsWith('tabState')"
+                f" && v.includes({json.dumps(math_query)}))",
+                "the tabs of /math saved",
+            )
+            open_graphiql("gateway")
+            on_gateway = (page.eval(tabs), page.eval(f"{editor}.getValue()"))
+            open_graphiql("math")
+            page.wait_for(f"{tabs} === 2", "the tabs of /math back")
+            page.eval(
+                "document.querySelectorAll('.graphiql-tab')[1].querySelector('button').click()"
+            )
+            on_math = page.wait_for(
+                f"{editor}.getValue().includes('add(') && {editor}.getValue()", "the second tab"
+            )
+    assert on_gateway[0] == 0, "the tab opened on /math shows up on /gateway"  # 1 tab: no bar
+    assert "add(" not in on_gateway[1]
+    assert on_math == math_query
+
+
+def test_the_favicon_is_served_and_cached() -> None:
+    with serve(MATH) as server:
+        icon = server.client.get(f"{server.url}/favicon.ico")
+        page = server.client.get(f"{server.url}/math", headers={"accept": "text/html"})
+    assert icon.status_code == 200
+    assert icon.headers["content-type"] == "image/svg+xml"
+    assert "max-age=604800" in icon.headers["cache-control"]
+    assert icon.content.startswith(b"<svg") and b"</svg>" in icon.content
+    assert '<link rel="icon" href="/favicon.ico"' in page.text

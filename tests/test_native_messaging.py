@@ -98,6 +98,12 @@ class Native:
 async def start(world: str, url: str = "memory://") -> Native:
     p = fresh("nm")
     host = Host(native_document(p, world), GUESTS)
+    # Build and compile the guests before any message flows, as `wire consume` and `wire
+    # serve` do. Started lazily instead, by the first delivery, a cold cache's build and
+    # compile (10-15 s on an idle 2-core machine, more under load) ran inside the tests'
+    # waits for the guest's messages (`take`: 30 s) and requests (5 s): one timed out.
+    errors = await asyncio.to_thread(host.start)
+    assert set(errors.values()) == {None}, errors
     service = MessagingService(host, make_broker(url), drain_timeout=20)
     await service.start()
     return Native(p, host, service)
@@ -172,8 +178,6 @@ async def test_a_guest_requests_and_a_wire_responder_answers(
     caplog.set_level(logging.INFO, logger="wire.messaging")
     n = await start(world)
     try:
-        # Compiled before the guest's 5 s request timeout starts (a cold compile cache).
-        assert set((await asyncio.to_thread(n.host.start)).values()) == {None}
         await n.command("ask", 3, target=f"{n.p}.ask", report=f"{n.p}.report")
         (got,) = await n.take("report", timeout=8)
         body = orjson.loads(got.data)

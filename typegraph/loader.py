@@ -7,6 +7,8 @@ import hashlib
 import importlib.util
 import itertools
 import sys
+import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,8 @@ def load(path: str | Path, name: str | None = None) -> dict[str, Any]:
     sys.modules[module_name] = module
     sys.path.insert(0, folder)
     try:
-        spec.loader.exec_module(module)
+        with _user_code(file):
+            spec.loader.exec_module(module)
     finally:
         sys.modules.pop(module_name, None)
         with contextlib.suppress(ValueError):
@@ -50,7 +53,8 @@ def load(path: str | Path, name: str | None = None) -> dict[str, Any]:
         if name not in found:
             known = ", ".join(sorted(found)) or "none"
             raise TypegraphError(f"no typegraph named {name!r} in {str(path)!r} (found: {known})")
-        return found[name].document()
+        with _user_code(file):
+            return found[name].document()
     if not found:
         raise TypegraphError(
             f"no @typegraph() function in {str(path)!r}; decorate one with @typegraph()"
@@ -60,4 +64,38 @@ def load(path: str | Path, name: str | None = None) -> dict[str, Any]:
             f"{str(path)!r} defines several typegraphs ({', '.join(sorted(found))}); "
             "pick one with load(path, name=...)"
         )
-    return next(iter(found.values())).document()
+    with _user_code(file):
+        return next(iter(found.values())).document()
+
+
+@contextlib.contextmanager
+def _user_code(file: Path) -> Iterator[None]:
+    """Run the typegraph file's code: an exception it raises (a syntax error, a failed
+    import, a bug) is a `TypegraphError` naming the file and line where it happened."""
+    try:
+        yield
+    except TypegraphError:
+        raise
+    except SyntaxError as e:
+        where = _place(file, e.filename, e.lineno)
+        raise TypegraphError(f"{where}SyntaxError: {e.msg}") from e
+    except Exception as e:
+        frames = traceback.extract_tb(e.__traceback__)
+        mine = [f for f in frames if _within(file.parent, f.filename)] or frames[-1:]
+        where = _place(file, mine[-1].filename, mine[-1].lineno) if mine else ""
+        raise TypegraphError(f"{where}{type(e).__name__}: {e}") from e
+
+
+def _place(file: Path, filename: str | None, line: int | None) -> str:
+    if not filename:
+        return ""
+    shown = "line" if Path(filename) == file else f"{filename}, line"
+    return f"{shown} {line}: " if line else f"{filename}: "
+
+
+def _within(folder: Path, filename: str) -> bool:
+    try:
+        Path(filename).resolve().relative_to(folder)
+    except (ValueError, OSError):
+        return False
+    return True

@@ -1,4 +1,5 @@
-"""The `wire` command line: typegraph, codegen, import, build, call."""
+"""The `wire` command line: typegraph, codegen, import, build, call, serve, asyncapi (and
+the messaging commands of `wire.messaging.cli`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from .errors import WireError
+from . import console
+from .errors import TypegraphLoadError, WireError
 
 if TYPE_CHECKING:
     from .graphql import Gateway
@@ -19,7 +21,7 @@ log = logging.getLogger("wire.cli")
 
 
 def _progress(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+    console.say(msg)
 
 
 def _load_document(path: str, name: str | None) -> dict[str, Any]:
@@ -28,13 +30,23 @@ def _load_document(path: str, name: str | None) -> dict[str, Any]:
     try:
         doc: dict[str, Any] = typegraph.load(Path(path), name=name)
     except typegraph.TypegraphError as e:
-        raise WireError(str(e), where=path) from e
+        raise TypegraphLoadError(str(e), where=path) from e
     return doc
 
 
 def cmd_typegraph(ns: argparse.Namespace) -> int:
     doc = _load_document(ns.typegraph, ns.name)
     sys.stdout.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0
+
+
+def cmd_asyncapi(ns: argparse.Namespace) -> int:
+    from .asyncapi import asyncapi
+    from .messaging.connect import broker_url
+
+    doc = _load_document(ns.typegraph, ns.name)
+    out = asyncapi(doc, broker_url(ns.broker))
+    sys.stdout.write(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode() + "\n")
     return 0
 
 
@@ -94,7 +106,7 @@ def cmd_import(ns: argparse.Namespace) -> int:
 def cmd_build(ns: argparse.Namespace) -> int:
     from .build import build_guest
 
-    out = build_guest(Path(ns.guest), progress=_progress, force=ns.force)
+    out = build_guest(Path(ns.guest), force=ns.force)  # its steps show the progress
     print(out)
     return 0
 
@@ -106,7 +118,6 @@ def cmd_call(ns: argparse.Namespace) -> int:
         args = orjson.loads(ns.args)
     except orjson.JSONDecodeError as e:
         raise WireError(f"the arguments are not valid JSON: {e}", where="wire call") from e
-    logging.getLogger("wire.build").setLevel(logging.INFO)
     # A gateway serves the guests' `gql` op (the schema is built once, in-process).
     gateway = Gateway.load(ns.typegraph, name=ns.name)
     with gateway.host as host:
@@ -159,19 +170,31 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         jwt_audience=ns.jwt_audience,
         jwt_issuer=ns.jwt_issuer,
     )
-    logging.getLogger("wire.build").setLevel(logging.INFO)
     return serve([Path(p) for p in ns.typegraphs], config)
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="wire", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("-V", "--version", action="version", version=version())
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("typegraph", help="print the serialised typegraph document")
     s.add_argument("typegraph", help="a typegraph .py file")
     s.add_argument("--name", help="which @typegraph, when the file has several")
     s.set_defaults(run=cmd_typegraph)
+
+    s = sub.add_parser(
+        "asyncapi",
+        help="print the AsyncAPI 3.0 document of a typegraph's channels",
+        description="The channels, their message schemas and what the typegraph's handlers, "
+        "responders, guests and GraphQL fields do on them, on the broker of --broker "
+        "(also served at /<name>/asyncapi.json by wire serve).",
+    )
+    s.add_argument("typegraph", help="a typegraph .py file")
+    s.add_argument("--broker", help="the server: a broker URL (WIRE_BROKER, default memory://)")
+    s.add_argument("--name", help="which @typegraph, when the file has several")
+    s.set_defaults(run=cmd_asyncapi)
 
     s = sub.add_parser("codegen", help="write a typed guest SDK, or a client SDK, for a typegraph")
     s.add_argument(
@@ -307,20 +330,24 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def version() -> str:
+    """wire's version and the wasmtime it runs guests on."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    def of(package: str) -> str:
+        try:
+            return installed(package)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return f"wire {of('wire')} (wasmtime {of('wasmtime')}, Python {sys.version.split()[0]})"
+
+
 def main(argv: list[str] | None = None) -> int:
     ns = parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if ns.verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    try:
-        return int(ns.run(ns))
-    except WireError as e:
-        print(f"error [{e.code}]: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
+    console.setup(ns.verbose)
+    return console.run(lambda: int(ns.run(ns)), ns.verbose)
 
 
 if __name__ == "__main__":

@@ -17,11 +17,14 @@ from pathlib import Path
 import wasmtime
 from wasmtime.component import Component
 
+from . import progress
 from .engine import Engine
 from .errors import ComponentLoadError
 from .paths import cache_dir
 
 log = logging.getLogger("wire.components")
+# Shown while a component compiles (measured on 2 cores, see the README).
+COMPILE_HINT = "the first compile of a component takes ~5-10 s; cached after"
 
 
 @dataclass(frozen=True)
@@ -49,22 +52,25 @@ def load_component(engine: Engine, path: Path) -> LoadedComponent:
             return _memo[key]
     compiled = cache_dir("compiled") / f"{sha}-{key[1]}.cwasm"
     loaded: LoadedComponent | None = None
-    if compiled.exists():
-        try:
-            comp = Component.deserialize_file(engine.wasm, str(compiled))
-            loaded = LoadedComponent(comp, path, sha, from_cache=True)
-        except wasmtime.WasmtimeError as e:  # stale or corrupt: recompile below
-            log.warning("discarding unusable compiled cache %s: %s", compiled, e)
-            compiled.unlink(missing_ok=True)
-    if loaded is None:
-        try:
-            comp = Component(engine.wasm, data)
-        except wasmtime.WasmtimeError as e:
-            raise ComponentLoadError(
-                f"not a valid WebAssembly component: {e}", where=str(path)
-            ) from e
-        _write_atomic(compiled, comp.serialize())
-        loaded = LoadedComponent(comp, path, sha, from_cache=False)
+    with progress.step(f"compile {progress.name_of(path)}", hint=COMPILE_HINT) as step:
+        if compiled.exists():
+            try:
+                comp = Component.deserialize_file(engine.wasm, str(compiled))
+                loaded = LoadedComponent(comp, path, sha, from_cache=True)
+                step.finish("cached")
+            except wasmtime.WasmtimeError as e:  # stale or corrupt: recompile below
+                log.warning("discarding unusable compiled cache %s: %s", compiled, e)
+                compiled.unlink(missing_ok=True)
+        if loaded is None:
+            try:
+                comp = Component(engine.wasm, data)
+            except wasmtime.WasmtimeError as e:
+                raise ComponentLoadError(
+                    f"not a valid WebAssembly component: {e}", where=str(path)
+                ) from e
+            _write_atomic(compiled, comp.serialize())
+            loaded = LoadedComponent(comp, path, sha, from_cache=False)
+            step.finish("compiled", f"{len(data) / 2**20:.1f} MB, cached for next time")
     with _memo_lock:
         _memo[key] = loaded
     return loaded

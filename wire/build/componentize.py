@@ -11,7 +11,8 @@ from pathlib import Path
 from ..paths import WIT_DIR, cache_dir
 from .errors import BuildError
 from .inputs import APP_MODULE, WORLD, read_inputs
-from .staging import Progress, cached_build, summary
+from .sdk import check_sdk
+from .staging import Progress, cached_build, tool_failed
 
 __all__ = ["BuildError", "build_python_guest"]
 
@@ -34,6 +35,8 @@ def build_python_guest(
         raise BuildError(
             "componentize-py is not installed: pip install 'wire[build]'", where=str(src)
         )
+    if world == WORLD:
+        check_sdk(src, "python")
     inputs = read_inputs(src, wit_dir, world)
 
     def make(_work: Path, staged: Path, out: Path) -> None:
@@ -58,11 +61,8 @@ def _componentize(staged: Path, out: Path, src: Path, wit_dir: Path, world: str)
     except subprocess.TimeoutExpired as e:
         raise BuildError(f"componentize-py took over {_TIMEOUT_S} s", where=str(src)) from e
     if proc.returncode != 0 or not out.is_file():
-        stderr = (proc.stderr or proc.stdout).strip()
-        raise BuildError(
-            f"componentize-py failed (exit {proc.returncode}):\n{summary(stderr)}",
-            where=str(src),
-            stderr=stderr,
+        raise tool_failed(
+            "componentize-py", proc.returncode, (proc.stderr or proc.stdout).strip(), src
         )
 
 

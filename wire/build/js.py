@@ -16,7 +16,8 @@ from ..paths import WIT_DIR
 from .detect import Language
 from .errors import BuildError, GuestTypeError
 from .inputs import WORLD, Inputs, read_js_inputs
-from .staging import Progress, cached_build, summary
+from .sdk import check_sdk
+from .staging import Progress, cached_build, tool_failed
 from .toolchain import COMPONENTIZE_JS, ESBUILD, TSC, Toolchain, toolchain, toolchain_key
 
 _TIMEOUT_S = 600
@@ -47,6 +48,7 @@ def build_js_guest(
     force: bool = False,
 ) -> Path:
     """Build the TS/JS guest folder `src` whose entry module is `entry`."""
+    check_sdk(src, language, entry)
     inputs = js_inputs(src, entry)
     tools: list[Toolchain] = []  # installed only when a build is needed
 
@@ -105,9 +107,4 @@ def _run(
     except subprocess.TimeoutExpired as e:
         raise BuildError(f"{what} took over {_TIMEOUT_S} s", where=str(src)) from e
     if proc.returncode != 0:
-        stderr = (proc.stderr or proc.stdout).strip()
-        raise BuildError(
-            f"{what} failed (exit {proc.returncode}):\n{summary(stderr)}",
-            where=str(src),
-            stderr=stderr,
-        )
+        raise tool_failed(what, proc.returncode, (proc.stderr or proc.stdout).strip(), src)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from .. import progress as steps
 from ..paths import cache_dir
 from .errors import BuildError
 from .staging import summary
@@ -80,7 +81,10 @@ def toolchain(progress: Callable[[str], None] | None = None) -> Toolchain:
     pins = pins_hash()
     root = cache_dir("node") / pins[:24]
     if not (root / _MARKER).is_file():
-        _install(root, progress or (lambda _msg: None))
+        what = "install the TS/JS build tools (npm install)"
+        with steps.step(what, hint="once: ~20 s and ~400 MB") as step:
+            _install(root, progress or (lambda _msg: None))
+            step.finish("installed", str(root))
     return Toolchain(node, version, root / "node_modules", pins)
 
 

@@ -5,6 +5,9 @@
 - `GET /<name>?query=...&variables=...&operationName=...`: queries only (a mutation
   over GET is 405); a browser (Accept: text/html) gets GraphiQL, its editor filled
   from `?query=` (`&raw` asks for the JSON result instead);
+- `GET /<name>/asyncapi.json`: the typegraph's AsyncAPI 3.0 document (its channels on the
+  server's broker; `wire/asyncapi.py`);
+- `GET /favicon.ico`: wire's icon;
 - `GET /health`: each typegraph's status and its broker connection (503 when one is not
   serving or its broker is unreachable);
 - `ws://.../<name>`: GraphQL over WebSocket (`graphql-transport-ws`): subscriptions, and
@@ -32,6 +35,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from ..asyncapi import asyncapi
 from ..graphql import AuthError
 from . import graphiql
 from .config import ServerConfig
@@ -234,6 +238,29 @@ def create_app(
         }
         return ORJSONResponse(body, status_code=200 if ok else 503)
 
+    async def asyncapi_document(request: Request) -> Response:
+        name = request.path_params["name"]
+        slot = typegraphs.slots.get(name)
+        if slot is None:
+            known = ", ".join(f"/{n}" for n in sorted(typegraphs.slots)) or "none"
+            return HttpError(
+                404, "unknown_typegraph", f"no typegraph at /{name} ({known})"
+            ).response()
+        version = slot.current
+        if version is None:
+            why = slot.error or "it has not loaded"
+            message = f"typegraph '{name}' is not serving: {why}"
+            return HttpError(503, "typegraph_unavailable", message).response()
+        document = asyncapi(version.gateway.host.document, typegraphs.brokers.url)
+        return ORJSONResponse(document)
+
+    async def favicon(_request: Request) -> Response:
+        return Response(
+            graphiql.FAVICON,
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=604800, immutable"},
+        )
+
     async def index(request: Request) -> Response:
         base = str(request.base_url).rstrip("/")
         return ORJSONResponse({"typegraphs": {n: f"{base}/{n}" for n in typegraphs.slots}})
@@ -268,6 +295,8 @@ def create_app(
         routes=[
             Route("/", index),
             Route("/health", health),
+            Route("/favicon.ico", favicon),
+            Route("/{name}/asyncapi.json", asyncapi_document),
             Route(graphiql.ASSET_PREFIX + "{asset}", asset),
             Route("/{name}", graphql_endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/{name}", websocket),

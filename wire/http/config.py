@@ -30,6 +30,7 @@ class ServerConfig:
     watch: bool = False  # WIRE_WATCH: reload a typegraph when its files change
     graceful_shutdown_s: float = 30.0  # WIRE_GRACEFUL_SHUTDOWN_S
     broker: str = "memory://"  # WIRE_BROKER: where typegraphs' channels run
+    broker_timeout_s: float = 30.0  # WIRE_BROKER_TIMEOUT_S: to connect and subscribe
     # Slow clients: the request head, then the body, must arrive within these (else 408).
     header_timeout_s: float = 10.0  # WIRE_HEADER_TIMEOUT_S
     body_timeout_s: float = 30.0  # WIRE_BODY_TIMEOUT_S
@@ -83,6 +84,7 @@ class ServerConfig:
         put("watch", "WIRE_WATCH", flag)
         put("graceful_shutdown_s", "WIRE_GRACEFUL_SHUTDOWN_S", float)
         put("broker", "WIRE_BROKER", str)
+        put("broker_timeout_s", "WIRE_BROKER_TIMEOUT_S", float)
         put("header_timeout_s", "WIRE_HEADER_TIMEOUT_S", float)
         put("body_timeout_s", "WIRE_BODY_TIMEOUT_S", float)
         put("max_depth", "WIRE_MAX_DEPTH", int)
@@ -102,7 +104,7 @@ class ServerConfig:
             raise ConfigError("workers must be at least 1")
         if cfg.max_body_bytes < 1024:
             raise ConfigError("max_body_bytes must be at least 1024")
-        for name in ("header_timeout_s", "body_timeout_s"):
+        for name in ("header_timeout_s", "body_timeout_s", "broker_timeout_s"):
             if getattr(cfg, name) <= 0:
                 raise ConfigError(f"{name} must be positive")
         try:

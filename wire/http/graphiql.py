@@ -1,6 +1,10 @@
 """The GraphiQL page, served with its assets from this server (works offline).
 Subscriptions run over a WebSocket to the same URL (graphql-ws's client, bundled too).
 
+GraphiQL keeps its tabs, history and settings in `localStorage`, which is shared by every
+page of the origin: each typegraph's page gives it a view of its own (keys prefixed with
+`wire:<path>:`), so tabs written against /math never open on /gateway, where they fail.
+
 The assets (GraphiQL 2, React 17) come from the pinned `graphene-django-graphiql-static`
 package, which only ships them as files: nothing of it is imported.
 """
@@ -21,6 +25,13 @@ ASSETS = {
     "graphiql.css": ("graphiql.min.css", "text/css"),
 }
 ASSET_PREFIX = "/_wire/graphiql/"
+# wire's icon (`/favicon.ico`): a "w" drawn as a wire.
+FAVICON = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    b'<rect width="32" height="32" rx="7" fill="#1e293b"/>'
+    b'<path d="M5 9l5.5 14L16 12l5.5 11L27 9" fill="none" stroke="#38bdf8" '
+    b'stroke-width="3.2" stroke-linecap="round" stroke-linejoin="round"/></svg>\n'
+)
 
 
 def asset(name: str) -> tuple[bytes, str] | None:
@@ -37,6 +48,7 @@ _PAGE = """<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>{title}</title>
+<link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <link rel="stylesheet" href="{prefix}graphiql.css">
 <style>html, body, #graphiql {{ height: 100%; margin: 0; }}</style>
 <script src="{prefix}react.js"></script>
@@ -51,6 +63,17 @@ _PAGE = """<!doctype html>
   const params = new URLSearchParams(location.search);
   const scheme = location.protocol === "https:" ? "wss://" : "ws://";
   const ws = scheme + location.host + config.endpoint;
+  // This typegraph's own view of localStorage (see the module's docstring).
+  const scoped = (prefix) => {{
+    const keys = () => Object.keys(localStorage).filter((k) => k.startsWith(prefix));
+    return {{
+      getItem: (key) => localStorage.getItem(prefix + key),
+      setItem: (key, value) => localStorage.setItem(prefix + key, value),
+      removeItem: (key) => localStorage.removeItem(prefix + key),
+      clear: () => keys().forEach((k) => localStorage.removeItem(k)),
+      get length() {{ return keys().length; }},
+    }};
+  }};
   const fetcher = GraphiQL.createFetcher({{
     url: config.endpoint,
     wsClient: graphqlWs.createClient({{ url: ws, lazy: true }}),
@@ -58,6 +81,7 @@ _PAGE = """<!doctype html>
   ReactDOM.render(
     React.createElement(GraphiQL, {{
       fetcher,
+      storage: scoped("wire:" + config.endpoint + ":"),
       query: params.get("query") || config.defaultQuery,
       variables: params.get("variables") || undefined,
       headerEditorEnabled: true,

@@ -13,22 +13,18 @@ import asyncio
 import contextlib
 import logging
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
+from .. import progress
+from ..errors import WireError
 from ..graphql import Gateway
 from ..messaging import Broker, MessagingService, make_broker
+from ..urls import redacted
 
 log = logging.getLogger("wire.serve")
 
 
-def redacted(url: str) -> str:
-    """`url` without its password (for logs and `/health`)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+class BrokerUnreachable(WireError):
+    code = "broker_unreachable"
 
 
 class Brokers:
@@ -52,15 +48,27 @@ def has_channels(gateway: Gateway) -> bool:
 
 
 async def start_messaging(
-    gateway: Gateway, brokers: Brokers, drain_timeout: float
+    gateway: Gateway, brokers: Brokers, drain_timeout: float, start_timeout: float = 30.0
 ) -> MessagingService | None:
     """Start the channels of `gateway`'s typegraph (None when it declares none) and hand
-    the service to its GraphQL channel fields."""
+    the service to its GraphQL channel fields. Connecting and subscribing every handler
+    must end within `start_timeout` seconds (some clients, nats-py's, retry an unreachable
+    server for ever)."""
     if not has_channels(gateway):
         return None
     service = MessagingService(gateway.host, brokers.make(), drain_timeout=drain_timeout)
+    what = f"start the channels of {gateway.name} on {brokers.shown}"
     try:
-        await service.start()
+        with progress.step(what, hint="connecting to the broker, subscribing the handlers"):
+            await asyncio.wait_for(service.start(), start_timeout)
+    except TimeoutError:
+        with contextlib.suppress(Exception):
+            await service.stop()
+        raise BrokerUnreachable(
+            f"the broker did not answer within {start_timeout:g} s: is it running, and is "
+            "the URL right? (--broker / WIRE_BROKER; WIRE_BROKER_TIMEOUT_S)",
+            where=brokers.shown,
+        ) from None
     except BaseException:
         with contextlib.suppress(Exception):
             await service.stop()

@@ -8,6 +8,8 @@ Shutdown is graceful: uvicorn stops accepting, lets running requests finish (up 
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import logging
 import signal
 import socket
@@ -19,6 +21,7 @@ from typing import Any
 
 import uvicorn
 
+from ..errors import WireError
 from . import head_timeout
 from .app import create_app
 from .config import ServerConfig
@@ -28,14 +31,47 @@ from .watch import watch
 log = logging.getLogger("wire.serve")
 
 
+class PortUnavailable(WireError):
+    """The server cannot listen where it was told to."""
+
+    code = "port_unavailable"
+
+
 def bind(host: str, port: int) -> socket.socket:
+    """A socket bound to `host`:`port` (checked before anything is built: a busy port is
+    one line, at once)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only
     # for sockets that say they are TCP; without it every response waits ~40 ms (Nagle
     # against delayed ACKs) on keep-alive connections.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        if e.errno == errno.EADDRINUSE:
+            raise PortUnavailable(
+                f"port {port} is in use: pick another with --port (WIRE_PORT), "
+                "or --port 0 for any free one",
+                where=f"{host}:{port}",
+            ) from None
+        if e.errno == errno.EACCES:
+            raise PortUnavailable(
+                f"no permission to listen on port {port} (ports below 1024 need root): "
+                "pick another with --port",
+                where=f"{host}:{port}",
+            ) from None
+        raise PortUnavailable(
+            f"cannot listen there ({e.strerror}): check --host (WIRE_HOST) and --port",
+            where=f"{host}:{port}",
+        ) from None
+    except (OverflowError, socket.gaierror) as e:
+        sock.close()
+        raise PortUnavailable(
+            f"cannot listen there ({e}): check --host (WIRE_HOST) and --port",
+            where=f"{host}:{port}",
+        ) from None
     sock.set_inheritable(True)
     return sock
 
@@ -87,6 +123,12 @@ class _Server(uvicorn.Server):
             print(line, flush=True)
 
 
+def _loop_factory(config: uvicorn.Config) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """The event loop uvicorn would run on (uvloop when installed)."""
+    factory = getattr(config, "get_loop_factory", None)  # uvicorn ≥ 0.36
+    return factory() if factory is not None else None
+
+
 def serve(
     paths: Sequence[Path],
     config: ServerConfig,
@@ -95,8 +137,12 @@ def serve(
 ) -> int:
     """Serve until stopped; the exit code. `hints(base_url)` gives lines printed after
     the URLs (what to try)."""
-    typegraphs = load_all(paths, config)
     sock = bind(config.host, config.port)
+    try:
+        typegraphs = load_all(paths, config)
+    except BaseException:
+        sock.close()
+        raise
     port = sock.getsockname()[1]
     shown = f"[{config.host}]" if ":" in config.host else config.host
     base = f"http://{shown}:{port}"
@@ -123,8 +169,21 @@ def serve(
         timeout_graceful_shutdown=int(config.graceful_shutdown_s),
     )
     server = _Server(uv, banner)
+
+    async def run() -> None:
+        # The channels start before uvicorn does: a broker that cannot be reached is one
+        # error line (not a traceback from uvicorn's lifespan), and the server never
+        # answers before its handlers run. The app's lifespan closes them.
+        try:
+            await typegraphs.start()
+        except BaseException:
+            await typegraphs.close()
+            raise
+        await server.serve(sockets=[sock])
+
     try:
-        server.run(sockets=[sock])
+        with asyncio.Runner(loop_factory=_loop_factory(uv)) as runner:
+            runner.run(run())
     finally:
         sock.close()
     print("wire: stopped", file=sys.stderr, flush=True)

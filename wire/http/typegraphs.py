@@ -119,12 +119,21 @@ def load_gateway(path: Path, config: ServerConfig) -> Gateway:
     try:
         failed = {n: e for n, e in gw.host.start().items() if e is not None}
         if failed:
-            reasons = "; ".join(f"runtime {n}: {e}" for n, e in failed.items())
-            raise WireError(f"typegraph '{gw.name}' cannot start: {reasons}", where=str(path))
+            raise StartFailed(gw.name, failed, str(path))
     except BaseException:
         gw.close()
         raise
     return gw
+
+
+class StartFailed(WireError):
+    """A runtime of the typegraph cannot start; the code is its error's (`build_failed`,
+    `sdk_missing`, `component_load_failed`, ...)."""
+
+    def __init__(self, typegraph: str, failed: dict[str, WireError], where: str) -> None:
+        reasons = "; ".join(f"runtime {n}: {e}" for n, e in failed.items())
+        super().__init__(f"typegraph '{typegraph}' cannot start: {reasons}", where=where)
+        self.code = next(iter(failed.values())).code
 
 
 async def _close(version: Version) -> None:
@@ -144,15 +153,22 @@ class Typegraphs:
         self.config = config
         self.slots: dict[str, Slot] = {}
         self.brokers = Brokers(config.broker)
+        self._started = False
 
     async def _start(self, version: Version) -> None:
         version.messaging = await start_messaging(
-            version.gateway, self.brokers, self.config.graceful_shutdown_s
+            version.gateway,
+            self.brokers,
+            self.config.graceful_shutdown_s,
+            self.config.broker_timeout_s,
         )
 
     async def start(self) -> None:
-        """Start the channels of every loaded typegraph (on the serving event loop). With
-        `watch`, one whose channels cannot start is kept, not serving, its error shown."""
+        """Start the channels of every loaded typegraph (on the serving event loop), once.
+        With `watch`, one whose channels cannot start is kept, not serving, its error shown."""
+        if self._started:
+            return
+        self._started = True
         for slot in self.slots.values():
             version = slot.current
             if version is None:
