@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -144,6 +145,28 @@ def _authorize_anonymous(gateway: Gateway, function: str) -> None:
         ) from None
 
 
+def _processes(ns: argparse.Namespace) -> int:
+    """How many processes `--processes` / `WIRE_PROCESSES` asks for (1 in a child)."""
+    from . import processes
+
+    if processes.index() is not None:
+        return 1
+    raw = ns.processes if ns.processes is not None else os.environ.get("WIRE_PROCESSES", "1")
+    try:
+        n = int(raw)
+    except ValueError:
+        raise WireError(f"--processes must be a number, got {raw!r}", where="wire") from None
+    if n < 1:
+        raise WireError("--processes must be at least 1", where="wire")
+    return n
+
+
+def _as_processes(n: int, argv: list[str]) -> int:
+    from . import processes
+
+    return processes.run(n, processes.strip_flag(argv, "--processes"))
+
+
 def cmd_serve(ns: argparse.Namespace) -> int:
     from .http import ServerConfig, serve
 
@@ -170,7 +193,25 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         jwt_audience=ns.jwt_audience,
         jwt_issuer=ns.jwt_issuer,
     )
+    n = _processes(ns)
+    if n > 1:
+        from .http.serve import bind
+
+        # The port is fixed here (`--port 0` picks it once), then shared by the processes.
+        probe = bind(config.host, config.port, shared=True)
+        port = probe.getsockname()[1]
+        try:
+            argv = [*_argv_without(ns, "--port"), "--port", str(port)]
+            return _as_processes(n, argv)
+        finally:
+            probe.close()
     return serve([Path(p) for p in ns.typegraphs], config)
+
+
+def _argv_without(ns: argparse.Namespace, flag: str) -> list[str]:
+    from . import processes
+
+    return processes.strip_flag(ns.argv, flag)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -252,6 +293,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", help="address to bind (WIRE_HOST, default 127.0.0.1)")
     s.add_argument("--port", type=int, help="port, 0 for any free one (WIRE_PORT, default 7890)")
     s.add_argument("--workers", type=int, help="guest worker threads per typegraph (WIRE_WORKERS)")
+    s.add_argument(
+        "--processes",
+        help="serve from N processes sharing the port, to use N cores (WIRE_PROCESSES, "
+        "default 1; channels then need a shared broker)",
+    )
     s.add_argument("--max-body-bytes", type=int, help="request size limit (WIRE_MAX_BODY_BYTES)")
     s.add_argument(
         "--production",
@@ -345,7 +391,9 @@ def version() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     ns = parser().parse_args(argv)
+    ns.argv = argv
     console.setup(ns.verbose)
     return console.run(lambda: int(ns.run(ns)), ns.verbose)
 

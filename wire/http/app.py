@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -35,6 +36,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
+from .. import processes
 from ..asyncapi import asyncapi
 from ..graphql import AuthError
 from . import graphiql
@@ -235,6 +237,8 @@ def create_app(
             "status": "ok" if ok else "degraded",
             "broker": typegraphs.brokers.shown,
             "typegraphs": status,
+            # which of the server's processes answered (`--processes`)
+            "process": {"pid": os.getpid(), "index": processes.index() or 0},
         }
         return ORJSONResponse(body, status_code=200 if ok else 503)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import uvicorn
 
+from .. import processes
 from ..errors import WireError
 from . import head_timeout
 from .app import create_app
@@ -37,15 +38,18 @@ class PortUnavailable(WireError):
     code = "port_unavailable"
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, *, shared: bool = False) -> socket.socket:
     """A socket bound to `host`:`port` (checked before anything is built: a busy port is
-    one line, at once)."""
+    one line, at once). `shared`: other processes of this server bind it too
+    (`SO_REUSEPORT`: the kernel spreads the connections among those that listen)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # proto=IPPROTO_TCP matters: asyncio sets TCP_NODELAY on accepted connections only
     # for sockets that say they are TCP; without it every response waits ~40 ms (Nagle
     # against delayed ACKs) on keep-alive connections.
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if shared:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as e:
@@ -74,6 +78,22 @@ def bind(host: str, port: int) -> socket.socket:
         ) from None
     sock.set_inheritable(True)
     return sock
+
+
+def _check_shared_broker(typegraphs: Typegraphs) -> None:
+    """Sibling processes must share their channels' broker: the embedded one is per process."""
+    with_channels = [
+        n
+        for n, slot in typegraphs.slots.items()
+        if slot.current is not None and slot.current.gateway.host.typegraph.channels
+    ]
+    if with_channels and typegraphs.brokers.url.startswith("memory:"):
+        raise WireError(
+            f"typegraph(s) {', '.join(with_channels)} have channels, and the embedded broker "
+            "lives inside one process: with --processes, give them a broker the processes "
+            "share (--broker nats://..., amqp://, redis://, mqtt://)",
+            where="wire serve",
+        )
 
 
 def load_all(paths: Sequence[Path], config: ServerConfig) -> Typegraphs:
@@ -136,10 +156,14 @@ def serve(
     hints: Callable[[str], list[str]] | None = None,
 ) -> int:
     """Serve until stopped; the exit code. `hints(base_url)` gives lines printed after
-    the URLs (what to try)."""
-    sock = bind(config.host, config.port)
+    the URLs (what to try). One of `processes.count()` sibling processes (`--processes`)
+    shares the port with the others; only the first prints the banner."""
+    siblings = processes.count()
+    sock = bind(config.host, config.port, shared=siblings > 1)
     try:
         typegraphs = load_all(paths, config)
+        if siblings > 1:
+            _check_shared_broker(typegraphs)
     except BaseException:
         sock.close()
         raise
@@ -158,6 +182,10 @@ def serve(
     banner.append(f"  health: {base}/health")
     if hints is not None:
         banner.extend(hints(base))
+    if siblings > 1:  # the first of the processes speaks for all
+        banner = [f"wire: {siblings} processes share port {port}", *banner]
+        if processes.index() != 0:
+            banner = []
     background: list[Any] = [lambda: watch(typegraphs)] if config.watch else []
     app = create_app(typegraphs, config, background=background)
     uv = uvicorn.Config(

@@ -91,7 +91,11 @@ class Subscription:
 
     async def put(self, delivery: Delivery) -> None:
         if self.group is not None:
-            await self._queue.put(delivery)
+            queue = self._queue
+            if queue.full():  # the prefetch: the backend's reader waits for room
+                await queue.put(delivery)
+            else:
+                queue.put_nowait(delivery)
             return
         while self._queue.qsize() >= self.backlog:
             oldest = self._queue.get_nowait()
@@ -217,8 +221,8 @@ class Broker(ABC):
         """Raise `PayloadTooLarge` for a message the broker would refuse (or drop the
         connection over): refused here, before it travels."""
         limit = self.max_message_bytes()
-        if limit is None:
-            return
+        if limit is None or (len(message.data) <= limit // 2 and not message.metadata):
+            return  # the common case: well within the bound whatever the framing
         size = self.message_bytes(message)
         if size > limit:
             raise PayloadTooLarge(

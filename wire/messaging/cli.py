@@ -117,11 +117,23 @@ def cmd_listen(ns: argparse.Namespace) -> int:
 
 
 def cmd_consume(ns: argparse.Namespace) -> int:
-    from ..host import Host
+    from .. import processes
+    from ..graphql import Gateway
     from .service import MessagingService
 
+    n = 1 if processes.index() is not None else int(ns.processes or 1)
+    if n > 1:
+        if make_broker(ns.broker).scheme == "memory":
+            raise MessagingError(
+                "the embedded broker lives inside one process: with --processes, give the "
+                "processes a broker they share (--broker nats://..., amqp://, redis://, mqtt://)",
+                where="wire consume",
+            )
+        return processes.run(n, processes.strip_flag(ns.argv, "--processes"))
+
     async def run() -> None:
-        with Host.load(ns.typegraph, name=ns.name) as host:
+        # A gateway serves the guests' `gql` op (the typegraph's own GraphQL, in-process).
+        with Gateway.load(ns.typegraph, name=ns.name).host as host:
             errors = await asyncio.get_running_loop().run_in_executor(None, host.start)
             for err in errors.values():
                 if err is not None:
@@ -172,5 +184,10 @@ def add_commands(sub: Any) -> None:
     s.add_argument("typegraph")
     s.add_argument("--name", help="which @typegraph, when the file has several")
     s.add_argument("--drain-timeout", type=float, default=30.0, help="seconds to finish on stop")
+    s.add_argument(
+        "--processes",
+        type=int,
+        help="run N processes in the same consumer groups, to use N cores (default 1)",
+    )
     broker_opt(s)
     s.set_defaults(run=cmd_consume)

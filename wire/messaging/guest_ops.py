@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("wire.messaging")
 DELIVERY = "wire.delivery"  # CallerContext.extra key: the message a guest call is handling
+# CallerContext.extra key: where a handler's sends wait until it returns (its outbox)
+OUTBOX = "wire.outbox"
 
 
 class Receivers:
@@ -140,7 +142,12 @@ def register_ops(reg: HostcallRegistry, svc: MessagingService) -> None:
 
     def send(ctx: CallerContext, a: dict[str, Any]) -> None:
         svc.check_grant(ctx, a["channel"])
-        svc.run(svc.send(a["channel"], a["payload"], a.get("metadata")))
+        outgoing = svc.outgoing(a["channel"], a["payload"], a.get("metadata"))
+        outbox = ctx.extra.get(OUTBOX)
+        if outbox is not None:  # a handler's: published after it returns, before the ack
+            outbox.append(outgoing)
+        else:
+            svc.run(svc.broker.send(*outgoing))
 
     def request(ctx: CallerContext, a: dict[str, Any]) -> dict[str, Any]:
         svc.check_grant(ctx, a["channel"])

@@ -64,10 +64,15 @@ def _message(msg: Msg) -> Message:
     return Message(msg.subject, msg.data, content_type, headers, reply_to)
 
 
-def _headers(channel: ChannelSpec, message: Message) -> dict[str, str]:
+def _headers(channel: ChannelSpec, message: Message) -> dict[str, str] | None:
+    """The message's NATS headers; None for JSON without metadata (a plain PUB: what a
+    message without a Content-Type header means already)."""
+    reply = channel.durable and message.reply_to
+    if not message.metadata and message.content_type == JSON and not reply:
+        return None
     headers = {**message.metadata, CONTENT_TYPE: message.content_type}
-    if channel.durable and message.reply_to:
-        headers[REPLY_HEADER] = message.reply_to
+    if reply:
+        headers[REPLY_HEADER] = message.reply_to or ""
     for k, v in headers.items():
         if not k or any(c in k for c in ":\r\n ") or "\r" in v or "\n" in v:
             raise MessagingError(
@@ -278,6 +283,8 @@ class NatsBroker(Broker):
 
     def message_bytes(self, message: Message) -> int:
         # The server counts the header block (`NATS/1.0\r\n`, `k: v\r\n` each, `\r\n`).
+        if not message.metadata:
+            return len(message.data) + 64  # at most the Content-Type and reply headers
         headers = {**message.metadata, CONTENT_TYPE: message.content_type}
         if message.reply_to:
             headers[REPLY_HEADER] = message.reply_to

@@ -9,16 +9,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import WireError
-from .message import cut
+from .message import ChannelSpec, Message, cut
 
 log = logging.getLogger("wire.messaging")
 
 
 @dataclass(frozen=True, slots=True)
 class Handled:
-    """The function returned `result`."""
+    """The function returned `result`; `outbox`: what it sent, published before the ack."""
 
     result: Any
+    outbox: list[tuple[ChannelSpec, Message]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from .broker import Broker, Delivery, Subscription
 from .connect import make_broker
 from .dead_letters import DeadLetters
 from .errors import InvalidPayload, MessagingError, PermissionDenied
-from .guest_ops import DELIVERY, Receivers, register_ops
+from .guest_ops import DELIVERY, OUTBOX, Receivers, register_ops
 from .message import ChannelSpec, Message
 from .native import native_runtime
 from .outcome import Failed, Handled, Outcome, Rejected, reason_of
@@ -231,11 +231,14 @@ class MessagingService:
             if native is not None:  # a wasi:/wasmcloud:messaging component: the raw message
                 native.deliver(self, b.function, d)
                 return Handled(None)
-            extra = {DELIVERY: d}
+            outbox: list[tuple[ChannelSpec, Message]] = []
+            extra = {DELIVERY: d, OUTBOX: outbox}
             if key in self._checked_once:
                 in_json = d.message.data.decode()
-                return Handled(self.host.call_checked(b.function, in_json, extra=extra))
-            return Handled(self.host.call_sync(b.function, payload, extra=extra))
+                result = self.host.call_checked(b.function, in_json, extra=extra)
+            else:
+                result = self.host.call_sync(b.function, payload, extra=extra)
+            return Handled(result, outbox)
         except Exception as e:
             return Failed(reason_of(e))
 
@@ -272,6 +275,13 @@ class MessagingService:
     async def send(
         self, channel: str, payload: Any, metadata: dict[str, str] | None = None
     ) -> None:
+        await self.broker.send(*self.outgoing(channel, payload, metadata))
+
+    def outgoing(
+        self, channel: str, payload: Any, metadata: dict[str, str] | None = None
+    ) -> tuple[ChannelSpec, Message]:
+        """The message `send` publishes, checked against `channel`'s type (else
+        `InvalidPayload`); thread-safe."""
         ch = self.channel(channel)
         bad = ch.validator.check(payload)
         if bad:
@@ -279,7 +289,7 @@ class MessagingService:
                 f"the payload does not match the message type of {channel!r}: {describe(bad)}",
                 where=channel,
             )
-        await self.broker.send(ch.spec, Message.json(channel, payload, metadata))
+        return ch.spec, Message.json(channel, payload, metadata)
 
     async def request(
         self,

@@ -22,7 +22,7 @@ from .bindings import Binding
 from .broker import Broker, Delivery
 from .dead_letters import DeadLetters
 from .message import ERROR, ChannelSpec, Message
-from .outcome import Failed, Handled, Outcome, Rejected, safely
+from .outcome import Failed, Handled, Outcome, Rejected, reason_of, safely
 
 log = logging.getLogger("wire.messaging")
 
@@ -52,22 +52,43 @@ class SettlePolicy(ABC):
     async def _settle(self, d: Delivery, outcome: Outcome) -> None: ...
 
 
+async def publish(broker: Broker, outcome: Handled) -> Failed | None:
+    """Publish what a handler sent (its outbox), in order; a `Failed` when the broker
+    refused one (the attempt then counts as failed: the next one sends them again)."""
+    for spec, message in outcome.outbox or ():
+        try:
+            await broker.send(spec, message)
+        except Exception as e:
+            return Failed(reason_of(e))
+    return None
+
+
 class RetryThenDeadLetter(SettlePolicy):
     name = "retry_then_dead_letter"
 
     def __init__(
-        self, binding: Binding, counts: Counts, dead_letters: DeadLetters, target: ChannelSpec
+        self,
+        binding: Binding,
+        counts: Counts,
+        broker: Broker,
+        dead_letters: DeadLetters,
+        target: ChannelSpec,
     ) -> None:
         super().__init__(binding, counts)
+        self.broker = broker
         self.dead_letters = dead_letters
         self.target = target
 
     async def _settle(self, d: Delivery, outcome: Outcome) -> None:
         b = self.binding
         if isinstance(outcome, Handled):
-            await safely(d.ack())
-            self.counts.handled += 1
-        elif isinstance(outcome, Failed) and d.attempt < b.max_attempts:
+            failed = await publish(self.broker, outcome)
+            if failed is None:
+                await safely(d.ack())
+                self.counts.handled += 1
+                return
+            outcome = failed  # its sends could not be published: the attempt failed
+        if isinstance(outcome, Failed) and d.attempt < b.max_attempts:
             log.info(
                 "%s failed on %s (attempt %d/%d): %s",
                 b.function,
@@ -95,6 +116,8 @@ class ReplyThenAck(SettlePolicy):
     async def _settle(self, d: Delivery, outcome: Outcome) -> None:
         request = d.message
         if isinstance(outcome, Handled):
+            outcome = await publish(self.broker, outcome) or outcome
+        if isinstance(outcome, Handled):
             reply = Message.json(request.reply_to or "", outcome.result)
         else:
             reply = Message.json(request.reply_to or "", None, {ERROR: outcome.reason})
@@ -121,7 +144,7 @@ def policy_for(
     """The settle policy of `binding`'s role."""
     if binding.role == "responder":
         return ReplyThenAck(binding, counts, broker)
-    return RetryThenDeadLetter(binding, counts, dead_letters, target)
+    return RetryThenDeadLetter(binding, counts, broker, dead_letters, target)
 
 
 __all__ = [

@@ -1,0 +1,89 @@
+"""`--processes N`: `wire serve` from N processes sharing one port, `wire consume` from N
+processes sharing the consumer groups; the embedded broker, which lives in one process, is
+refused with channels."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import time
+
+import httpx
+import pytest
+from messaging import fresh, require
+from messaging.support import FLOW, flow_env
+from serving import MATH, WIRE, serve
+
+from wire.messaging import ChannelSpec, Message, make_broker
+
+
+def test_serve_spreads_connections_over_its_processes() -> None:
+    with serve(MATH, "--processes", "2") as server:
+        pids: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(pids) < 2 and time.monotonic() < deadline:
+            with httpx.Client() as fresh_connection:  # the kernel spreads new connections
+                body = fresh_connection.get(f"{server.url}/health").json()
+                pids.add(body["process"]["pid"])
+        assert len(pids) == 2, f"only process(es) {pids} answered"
+        for i in range(10):
+            assert server.gql("{ add(a: 1, b: 2) }", path="math")["data"] == {"add": 3}, i
+        assert server.output.count("wire: 2 processes share port") == 1  # one banner
+    assert server.output.count("wire: stopped") == 2  # both stopped cleanly
+
+
+def test_serve_refuses_the_embedded_broker_for_channels_across_processes() -> None:
+    proc = subprocess.run(
+        [str(WIRE), "serve", "--processes", "2", "--port", "0", str(FLOW)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **flow_env(fresh("pe"))},
+    )
+    assert proc.returncode != 0
+    assert "the embedded broker lives inside one process" in proc.stderr + proc.stdout
+
+
+@pytest.mark.asyncio
+async def test_consume_shares_the_groups_between_its_processes() -> None:
+    url, p, n = require("nats"), fresh("pc"), 200
+    env = {**os.environ, **flow_env(p)}
+    proc = subprocess.Popen(
+        [str(WIRE), "consume", str(FLOW), "--broker", url, "--processes", "2"],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    ready = 0
+    lines: list[str] = []
+    while ready < 2:
+        line = await asyncio.to_thread(proc.stderr.readline)
+        assert line, "".join(lines)
+        lines.append(line)
+        ready += "consuming:" in line
+    broker = make_broker(url)
+    await broker.connect()
+    jobs = ChannelSpec(f"{p}.jobs", True, "queue")
+    done = ChannelSpec(f"{p}.done", True, "queue")
+    sub = await broker.subscribe(done, done.queue_group, prefetch=64)
+    for i in range(n):
+        await broker.send(
+            jobs, Message.json(jobs.name, {"channel": done.name, "payload": {"n": i}})
+        )
+    seen: list[int] = []
+    while len(set(seen)) < n:
+        d = await sub.receive(30)
+        assert d is not None, f"{len(set(seen))} of {n}"
+        seen.append(d.message.payload()["n"])  # type: ignore[index]
+        await d.ack()
+    await sub.close()
+    await broker.close()
+    proc.send_signal(signal.SIGTERM)
+    rest = await asyncio.to_thread(proc.stderr.read)
+    assert proc.wait(60) == 0
+    counts = [int(m) for m in re.findall(r"stopped after (\d+) message", "".join(lines) + rest)]
+    assert len(counts) == 2 and sum(counts) >= n and min(counts) > 0, counts

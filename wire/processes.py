@@ -1,0 +1,90 @@
+"""`--processes N`: run a command as N processes, to use N cores (a process's Python runs
+on one core at a time; its guests' wasm does not hold it, the rest does).
+
+The parent starts N children (the same command, told which one they are through
+`WIRE_PROCESS_INDEX` / `WIRE_PROCESS_COUNT`), forwards SIGINT/SIGTERM to them, and exits
+with the worst of their exit codes once all have stopped; a child that dies makes the
+others stop too. `wire serve`'s children share one port (`SO_REUSEPORT`: the kernel spreads
+the connections); `wire consume`'s join the same consumer groups (the broker spreads the
+messages). Both need a broker the processes share: the embedded one lives in one process.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+INDEX = "WIRE_PROCESS_INDEX"  # in a child: which one (0-based)
+COUNT = "WIRE_PROCESS_COUNT"  # in a child: how many in all
+STOP_S = 60.0  # how long the parent waits for stopped children before killing them
+
+
+def index() -> int | None:
+    """This process's index among its siblings, or None when it is not a child."""
+    raw = os.environ.get(INDEX)
+    return int(raw) if raw is not None else None
+
+
+def count() -> int:
+    return int(os.environ.get(COUNT, "1"))
+
+
+def strip_flag(argv: Sequence[str], flag: str) -> list[str]:
+    """`argv` without `flag VALUE` / `flag=VALUE`."""
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == flag:
+            skip = True
+            continue
+        if arg.startswith(flag + "="):
+            continue
+        out.append(arg)
+    return out
+
+
+def run(n: int, argv: Sequence[str]) -> int:
+    """Run `wire <argv>` as `n` child processes until they stop; the exit code."""
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "wire.cli", *argv],
+            env={**os.environ, INDEX: str(i), COUNT: str(n)},
+        )
+        for i in range(n)
+    ]
+    stopping = False
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        while any(c.poll() is None for c in children):
+            if not stopping and any(c.poll() is not None for c in children):
+                # One died on its own: stop the others, so the whole is seen to fail.
+                print("wire: a process stopped; stopping the others", file=sys.stderr)
+                stop(signal.SIGTERM, None)
+            time.sleep(0.2)
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        deadline = time.monotonic() + STOP_S
+        for child in children:
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+    codes = [c.returncode for c in children]
+    return max((abs(c) for c in codes), default=0)
