@@ -212,11 +212,14 @@ class Host:
             max_wait=fn.runtime.spec.limits.deadline_ms / 1000,
         )
 
-    async def run(self, fn: Callable[[], T], *, max_wait_s: float | None = None) -> T:
+    async def run(
+        self, fn: Callable[[], T], *, max_wait_s: float | None = None, timeout: float | None = None
+    ) -> T:
         """Run blocking `fn` (guest calls, say) on the worker pool, where guests run.
         `max_wait_s`: fail with `overloaded` instead of waiting longer for a worker (None:
-        wait as long as it takes; each guest call then has its own deadline)."""
-        return await self.workers.run(fn, max_wait=max_wait_s)
+        wait as long as it takes; each guest call then has its own deadline). `timeout`:
+        `TimeoutError` once it has taken that long (the work in flight runs on)."""
+        return await self.workers.run(fn, max_wait=max_wait_s, timeout=timeout)
 
     def start(self) -> dict[str, WireError | None]:
         """Start every runtime now; return each runtime's start error (None when fine)."""

@@ -107,9 +107,17 @@ class Workers:
         self._threads: list[threading.Thread] = []
         self._closed = False
 
-    async def run(self, fn: Callable[[], T], *, max_wait: float | None = None) -> T:
+    async def run(
+        self,
+        fn: Callable[[], T],
+        *,
+        max_wait: float | None = None,
+        timeout: float | None = None,
+    ) -> T:
         """Run `fn` on a worker; `Overloaded` if it waited more than `max_wait` seconds
-        for one (None: wait as long as it takes)."""
+        for one (None: wait as long as it takes); `TimeoutError` if it has not ended after
+        `timeout` seconds (it is not run if it has not started; if it has, it runs on, its
+        result unused). Cheaper than `asyncio.wait_for`, which makes a task per call."""
         task = _Task(fn, asyncio.get_running_loop())
         with self._lock:
             if self._closed:
@@ -122,14 +130,17 @@ class Workers:
             if max_wait is None
             else task.loop.call_later(max_wait, self._expire, task, max_wait)
         )
+        late = None if timeout is None else task.loop.call_later(timeout, self._late, task)
         try:
             return await task.future
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, TimeoutError):
             self._drop(task)  # not run if it has not started yet
             raise
         finally:
             if timer is not None:
                 timer.cancel()
+            if late is not None:
+                late.cancel()
 
     def stats(self) -> dict[str, int]:
         """Workers, tasks running, waiting for busy guests, queued; threads."""
@@ -166,6 +177,12 @@ class Workers:
                     thread.join()
 
     # -- internals (the lock held unless said otherwise) ---------------------------
+
+    @staticmethod
+    def _late(task: _Task[Any]) -> None:
+        """On the loop: `task` ran past its `timeout`."""
+        if not task.future.done():
+            task.future.set_exception(TimeoutError())
 
     def _kick(self) -> None:
         """Get queued tasks started while there is room: wake idle threads, start new ones."""

@@ -190,11 +190,9 @@ class Gateway:
         """
         deadline = Deadline(self.limits.request_timeout_s)
         try:
-            return await asyncio.wait_for(
-                self.host.run(
-                    lambda: self.execute_sync(query, variables, operation_name, auth, deadline)
-                ),
-                deadline.remaining,
+            return await self.host.run(
+                lambda: self.execute_sync(query, variables, operation_name, auth, deadline),
+                timeout=deadline.remaining,
             )
         except TimeoutError:
             timeout = RequestTimeout(deadline.message(), where=self.name)
