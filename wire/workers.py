@@ -21,6 +21,7 @@ from contextlib import contextmanager, suppress
 from typing import Any, Generic, TypeVar
 
 from .errors import Overloaded
+from .telemetry import tracing
 
 T = TypeVar("T")
 
@@ -110,7 +111,7 @@ class Workers:
     async def run(self, fn: Callable[[], T], *, max_wait: float | None = None) -> T:
         """Run `fn` on a worker; `Overloaded` if it waited more than `max_wait` seconds
         for one (None: wait as long as it takes)."""
-        task = _Task(fn, asyncio.get_running_loop())
+        task = _Task(tracing.carried(fn), asyncio.get_running_loop())
         with self._lock:
             if self._closed:
                 raise RuntimeError("the host is closed: it runs nothing any more")

@@ -118,7 +118,15 @@ def cmd_listen(ns: argparse.Namespace) -> int:
 
 def cmd_consume(ns: argparse.Namespace) -> int:
     from ..host import Host
+    from ..telemetry import tracing
     from .service import MessagingService
+
+    tracing.configure_from_env()
+    metrics_sock = None
+    if ns.metrics_port is not None:
+        from ..http.serve import bind
+
+        metrics_sock = bind(ns.metrics_host, ns.metrics_port)  # a busy port fails at once
 
     async def run() -> None:
         with Host.load(ns.typegraph, name=ns.name) as host:
@@ -136,12 +144,26 @@ def cmd_consume(ns: argparse.Namespace) -> int:
             print(
                 f"consuming: {n} handler(s) on {service.broker.name}", file=sys.stderr, flush=True
             )
+            exporter = None
+            if metrics_sock is not None:
+                from ..telemetry.exposition import serve_metrics
+
+                exporter = await serve_metrics(metrics_sock)
+                where = "{}:{}".format(*metrics_sock.getsockname()[:2])
+                print(f"metrics at http://{where}/metrics", file=sys.stderr, flush=True)
             await stop.wait()
             print("draining", file=sys.stderr, flush=True)
             await service.stop()
+            if exporter is not None:
+                exporter.cancel()
+                await asyncio.gather(exporter, return_exceptions=True)
             print(f"stopped after {service.handled} message(s)", file=sys.stderr, flush=True)
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    finally:
+        if metrics_sock is not None:
+            metrics_sock.close()
     return 0
 
 
@@ -172,5 +194,14 @@ def add_commands(sub: Any) -> None:
     s.add_argument("typegraph")
     s.add_argument("--name", help="which @typegraph, when the file has several")
     s.add_argument("--drain-timeout", type=float, default=30.0, help="seconds to finish on stop")
+    s.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve Prometheus metrics at http://<metrics-host>:<port>/metrics (default: off; "
+        "0: any free port)",
+    )
+    s.add_argument(
+        "--metrics-host", default="127.0.0.1", help="where --metrics-port listens (127.0.0.1)"
+    )
     broker_opt(s)
     s.set_defaults(run=cmd_consume)

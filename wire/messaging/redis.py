@@ -300,13 +300,17 @@ class RedisBroker(Broker):
 
     async def _read(self, sub: RedisSubscription, last: bytes, count: int) -> None:
         key = _key(sub.channel.name)
+        lost = False
         while not sub.closed:
             try:
                 got: Any = await self.redis.xread({key: last}, count=count, block=BLOCK_MS)
             except (ConnectionError, OSError, aioredis.ConnectionError) as e:
                 log.debug("redis: xread %s: %s", key, e)
+                lost = True
                 await asyncio.sleep(0.2)
                 continue
+            if lost:  # the connection came back
+                lost, self.reconnects = False, self.reconnects + 1
             for _, entries in got or []:
                 for entry_id, fields in entries:
                     last = entry_id
@@ -319,6 +323,7 @@ class RedisBroker(Broker):
     ) -> None:
         key = _key(sub.channel.name)
         loop = asyncio.get_running_loop()
+        lost = False
         backlog: Any = b"0"  # first this consumer's own pending entries (a restart)
         next_claim = 0.0
         while not sub.closed:
@@ -333,6 +338,8 @@ class RedisBroker(Broker):
                     count=count,
                     block=None if backlog else BLOCK_MS,
                 )
+                if lost:  # the connection came back
+                    lost, self.reconnects = False, self.reconnects + 1
                 entries = [e for _, es in got or [] for e in es]
                 if backlog is not None:
                     if not entries:
@@ -351,6 +358,7 @@ class RedisBroker(Broker):
                 await self._group(sub.channel, group)  # the stream went (a server restart)
             except (ConnectionError, OSError, aioredis.ConnectionError) as e:
                 log.debug("redis: xreadgroup %s: %s", key, e)
+                lost = True
                 await asyncio.sleep(0.2)
 
     async def _claim(self, sub: RedisSubscription, group: str, count: int, consumer: str) -> None:
