@@ -207,7 +207,7 @@ def graphql_outcome(typegraph: str, response: dict[str, Any]) -> None:
         outcome = "ok"
     elif any((e.get("extensions") or {}).get("code") == "request_timeout" for e in errors):
         outcome = "timeout"
-    elif response.get("data") is None:
+    elif "data" not in response:  # refused before it ran (its data is null once it ran)
         outcome = "rejected"
     else:
         outcome = "error"
