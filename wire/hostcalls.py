@@ -61,6 +61,10 @@ class HostcallRegistry:
     def names(self) -> list[str]:
         return sorted(self._ops)
 
+    def get(self, name: str) -> HostcallOp | None:
+        """Op `name` as registered (its function and schemas), if it is."""
+        return self._ops.get(name)
+
     def register(
         self,
         name: str,
