@@ -76,10 +76,10 @@ async def test_an_op_wire_does_not_know_is_faked(wat: Any) -> None:
 @pytest.mark.asyncio
 async def test_waiting_says_what_it_waited_for(wire_app: Any) -> None:
     app: TestApp = await wire_app(ORDERS)
-    with pytest.raises(TimeoutError, match="waited 0.2 s for ship to settle"):
+    with pytest.raises(TimeoutError, match=r"waited 0\.2 s for ship to settle"):
         await app.outcome("ship", timeout=0.2)
     shipped = await app.publish("orders.shipped", {"id": 1, "parcels": 1})
-    with pytest.raises(ValueError, match="'orders.shipped' has 0 handlers"):
+    with pytest.raises(ValueError, match=r"'orders\.shipped' has 0 handlers"):
         await shipped.outcome()
-    with pytest.raises(TimeoutError, match="waited 0.2 s for 1 message"):
+    with pytest.raises(TimeoutError, match=r"waited 0\.2 s for 1 message"):
         await app.wait_sent("orders.placed", timeout=0.2)
