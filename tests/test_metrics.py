@@ -251,3 +251,47 @@ def test_a_memory_trap_is_counted_per_runtime(tiny_memory: Host) -> None:
     assert REGISTRY.get_sample_value("wire_guest_traps_total", labels) == before + 1
     calls = {"typegraph": "tinymem", "function": "e", "code": "memory_limit_exceeded"}
     assert REGISTRY.get_sample_value("wire_call_errors_total", calls) == 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("backend", ["nats", "redis", "mqtt"])
+async def test_a_broker_restart_is_counted_as_a_reconnect(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from messaging.private import private_broker
+
+    from wire.messaging import MessagingService
+    from wire.telemetry import metrics
+
+    prefix = fresh("mr")
+    for key, value in observe_env(prefix).items():
+        monkeypatch.setenv(key, value)
+    labels = {"typegraph": "observe", "broker": backend}
+
+    def sample(name: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    with private_broker(backend) as b, Host.load(OBSERVE) as host:
+        service = MessagingService(host, make_broker(b.url))
+        await service.start()  # its handler's subscription reads the broker
+        try:
+            await metrics.refresh()
+            before = sample("wire_broker_reconnects_total")
+            assert sample("wire_broker_connected") == 1
+            await asyncio.to_thread(b.restart)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                await metrics.refresh()
+                if sample("wire_broker_reconnects_total") > before:
+                    break
+                await asyncio.sleep(0.2)
+            assert sample("wire_broker_reconnects_total") >= before + 1
+            # a send goes through (MQTT's publisher connection, which its `connected`
+            # reports, comes back with the first one)
+            await service.send(f"{prefix}.out", {"n": 1})
+            await metrics.refresh()
+            assert sample("wire_broker_connected") == 1
+        finally:
+            await service.stop()
+    # a stopped service's connection is no longer reported
+    assert REGISTRY.get_sample_value("wire_broker_connected", labels) is None

@@ -19,6 +19,7 @@ trimmed to `maxlen` (default 100 000) oldest first.
 from __future__ import annotations
 
 import asyncio
+import copy
 import contextlib
 from collections.abc import Callable
 from typing import Any
@@ -122,6 +123,34 @@ class RedisSubscription(Subscription):
                 await self.redis.delete(_key(self.channel.name))
 
 
+class _CountingRetry(Retry):
+    """redis-py's retry of a command over a lost connection, counting in the broker's
+    `reconnects` each command that went through after redis-py opened a new one."""
+
+    def __init__(self, broker: Broker, backoff: Any, retries: int) -> None:
+        super().__init__(backoff, retries)
+        self.broker = broker
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _CountingRetry:
+        # redis-py copies the retry for each connection: the copies share the broker
+        clone = copy.copy(self)
+        clone._backoff = copy.deepcopy(self._backoff, memo)
+        return clone
+
+    async def call_with_retry(self, do: Any, fail: Any, *args: Any, **kw: Any) -> Any:
+        lost = False
+
+        async def failed(*error: Any) -> None:
+            nonlocal lost
+            lost = True
+            await fail(*error)
+
+        result = await super().call_with_retry(do, failed, *args, **kw)
+        if lost:
+            self.broker.reconnects += 1
+        return result
+
+
 class RedisBroker(Broker):
     scheme = "redis"
     capabilities = Capabilities(
@@ -157,7 +186,7 @@ class RedisBroker(Broker):
         self._redis = aioredis.Redis.from_url(
             self.server,
             socket_connect_timeout=5,
-            retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 8),
+            retry=_CountingRetry(self, ExponentialBackoff(cap=1.0, base=0.05), 8),
             retry_on_error=[aioredis.ConnectionError, TimeoutError, OSError],
         )
         try:

@@ -16,7 +16,11 @@ after the test: its plugin is registered when wire is installed (or name it in
 """
 
 from .app import DeadLetter, Logged, Published, Reply, Sent, Settled, TestApp
-from .plugin import wire_app
+
+try:  # the fixture, for `pytest_plugins = ["wire.testing"]`
+    from .plugin import wire_app
+except ImportError:  # no pytest here: TestApp works without it
+    pass
 
 __all__ = [
     "DeadLetter",
