@@ -19,8 +19,8 @@ trimmed to `maxlen` (default 100 000) oldest first.
 from __future__ import annotations
 
 import asyncio
-import copy
 import contextlib
+import copy
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
