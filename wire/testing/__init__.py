@@ -15,12 +15,12 @@ after the test: its plugin is registered when wire is installed (or name it in
 `pytest_plugins = ["wire.testing"]`).
 """
 
+import contextlib
+
 from .app import DeadLetter, Logged, Published, Reply, Sent, Settled, TestApp
 
-try:  # the fixture, for `pytest_plugins = ["wire.testing"]`
-    from .plugin import wire_app
-except ImportError:  # no pytest here: TestApp works without it
-    pass
+with contextlib.suppress(ImportError):  # without pytest, TestApp works all the same
+    from .plugin import wire_app  # the fixture, for `pytest_plugins = ["wire.testing"]`
 
 __all__ = [
     "DeadLetter",
