@@ -20,6 +20,7 @@ import bench_call  # noqa: E402
 import bench_fastpath  # noqa: E402
 import bench_graphql  # noqa: E402
 import bench_messaging  # noqa: E402
+import bench_telemetry  # noqa: E402
 import bench_ts  # noqa: E402
 import issue11  # noqa: E402
 
@@ -30,4 +31,5 @@ if __name__ == "__main__":
     bench_ts.main()
     bench_graphql.main()
     bench_messaging.main()
+    bench_telemetry.main()
     issue11.main()

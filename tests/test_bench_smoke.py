@@ -100,3 +100,12 @@ def test_process_scaling_rows(capsys: pytest.CaptureFixture[str]) -> None:
     bench_scaling.report(control, rows)
     out = capsys.readouterr().out
     assert "control: sha256" in out
+
+
+def test_the_telemetry_bench_measures_each_row(capsys: pytest.CaptureFixture[str]) -> None:
+    import bench_telemetry
+
+    bench_telemetry.main()  # it asserts that the hooks counted every call
+    out = capsys.readouterr().out
+    rows = [ln for ln in out.splitlines() if "<= 2 µs" in ln]
+    assert len(rows) == 4, out

@@ -14,6 +14,7 @@ import orjson
 
 from . import console
 from .errors import TypegraphLoadError, WireError
+from .telemetry import tracing
 
 if TYPE_CHECKING:
     from .graphql import Gateway
@@ -119,6 +120,7 @@ def cmd_call(ns: argparse.Namespace) -> int:
         args = orjson.loads(ns.args)
     except orjson.JSONDecodeError as e:
         raise WireError(f"the arguments are not valid JSON: {e}", where="wire call") from e
+    tracing.configure_from_env()
     # A gateway serves the guests' `gql` op (the schema is built once, in-process).
     gateway = Gateway.load(ns.typegraph, name=ns.name)
     with gateway.host as host:
@@ -170,6 +172,7 @@ def _as_processes(n: int, argv: list[str]) -> int:
 def cmd_serve(ns: argparse.Namespace) -> int:
     from .http import ServerConfig, serve
 
+    tracing.configure_from_env()
     config = ServerConfig.from_env(
         host=ns.host,
         port=ns.port,

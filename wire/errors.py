@@ -83,6 +83,13 @@ class DeadlineExceeded(GuestTrap):
     code = "deadline_exceeded"
 
 
+class MemoryLimitExceeded(GuestTrap):
+    """The guest needed more memory than its runtime's `memory_bytes` (as wasmtime tells:
+    an instance whose memory does not fit, an allocation too large)."""
+
+    code = "memory_limit_exceeded"
+
+
 class Overloaded(WireError):
     """A call waited longer than its deadline for a worker or for its runtime's concurrency
     limit, and was given up before it ran."""

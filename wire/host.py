@@ -37,6 +37,7 @@ from .runtime_kinds import (
     make_runtime,
     registered,
 )
+from .telemetry import CallTelemetry
 from .validation import Validator, as_details, describe
 from .workers import Workers
 
@@ -52,6 +53,7 @@ class Function:
     runtime: Runtime
     input: Validator
     output: Validator
+    telemetry: CallTelemetry  # its metrics, and spans when tracing is on
 
     @property
     def name(self) -> str:
@@ -124,6 +126,7 @@ class Host:
                 runtime=self.runtimes[fn.materializer.runtime],
                 input=Validator(in_schema),
                 output=Validator(out_schema),
+                telemetry=CallTelemetry(tg.name, fn_name, fn.materializer.runtime),
             )
 
     @property
@@ -167,6 +170,7 @@ class Host:
         where = f"{self.name}.{name}"
         bad = fn.input.check(args)
         if bad:
+            fn.telemetry.refused(InputInvalid.code)
             raise InputInvalid(
                 f"invalid arguments: {describe(bad)}",
                 where=where,
@@ -184,6 +188,19 @@ class Host:
     ) -> Any:
         """`call_sync` for arguments already checked against the function's input schema
         and serialised as `in_json` (a message whose channel type is that schema)."""
+        telemetry = self.function(name).telemetry
+        began = telemetry.start()
+        try:
+            result = self._call_checked(name, in_json, extra, started)
+        except BaseException as e:
+            telemetry.failed(began, e)
+            raise
+        telemetry.done(began)
+        return result
+
+    def _call_checked(
+        self, name: str, in_json: str, extra: dict[str, Any] | None, started: float | None
+    ) -> Any:
         fn = self.function(name)
         where = f"{self.name}.{name}"
         out = fn.runtime.call(fn.op, in_json, function=name, extra=extra, started=started)

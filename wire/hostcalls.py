@@ -16,6 +16,7 @@ import orjson
 
 from .errors import WireError
 from .paths import OPS_DIR
+from .telemetry import tracing
 from .validation import Validator, describe
 
 log = logging.getLogger("wire.hostcalls")
@@ -59,6 +60,10 @@ class HostcallRegistry:
 
     def names(self) -> list[str]:
         return sorted(self._ops)
+
+    def get(self, name: str) -> HostcallOp | None:
+        """Op `name` as registered (its function and schemas), if it is."""
+        return self._ops.get(name)
 
     def register(
         self,
@@ -113,7 +118,10 @@ class HostcallRegistry:
         if bad:
             return _error("invalid_args", f"hostcall '{name}': invalid arguments: {describe(bad)}")
         try:
-            result = op.fn(ctx, args)
+            if tracing.active:
+                result = tracing.hostcall(op.fn, ctx, args, name)
+            else:
+                result = op.fn(ctx, args)
         except WireError as e:
             return _error(e.code, f"hostcall '{name}': {e}")
         except Exception as e:

@@ -189,6 +189,16 @@ class InstanceProvider(Generic[I]):
         self._waiting = 0  # calls waiting for the limit
         self._closed = False
 
+    @property
+    def in_use(self) -> int:
+        """Calls holding an instance now (nested ones included)."""
+        return self._busy
+
+    @property
+    def waiting(self) -> int:
+        """Calls waiting for a place under the concurrency limit."""
+        return self._waiting
+
     def acquire(self, *, nested: bool = False, due: float | None = None) -> I:
         """An initialised instance, for a call that must end by monotonic time `due`.
         `nested`: the caller is itself inside a guest call on this thread (a hostcall

@@ -11,17 +11,32 @@ from .errors import (
     GuestInJsonError,
     GuestTrap,
     HandlerError,
+    MemoryLimitExceeded,
     NoHandler,
     WireError,
 )
+from .telemetry import metrics
 
 METATYPE_VERSION = "0.5.1"
 MAT_WIRE = "metatype:wit-wire/mat-wire"
 TYPEGATE_WIRE = "metatype:wit-wire/typegate-wire"
 
 
+# How wasmtime says a guest hit its memory cap: an instance whose memories do not fit
+# (`memory minimum size of N pages exceeds memory limits`), an allocation over the limit,
+# or the guest's own allocation-failure handler in the trap's backtrace.
+MEMORY_SIGNS = ("exceeds memory limits", "allocation too large", "out of memory", "alloc_error")
+
+
 def trap_error(e: Exception, op: str, where: str, deadline_ms: int) -> WireError:
-    """Map a wasmtime trap/error raised during a guest call to a wire error."""
+    """Map a wasmtime trap/error raised during a guest call to a wire error (and count it
+    in the runtime's traps)."""
+    error = _trap_error(e, op, where, deadline_ms)
+    metrics.trapped(where, error.code)
+    return error
+
+
+def _trap_error(e: Exception, op: str, where: str, deadline_ms: int) -> WireError:
     trap_code = getattr(e, "trap_code", None)
     text = str(e).strip()
     if (trap_code is not None and trap_code.name == "INTERRUPT") or "interrupt" in text:
@@ -30,8 +45,17 @@ def trap_error(e: Exception, op: str, where: str, deadline_ms: int) -> WireError
             "(raise limits.deadline_ms on the runtime if it needs longer)",
             where=where,
         )
+    reason = _trap_reason(text) or type(e).__name__
+    lowered = text.lower()
+    if any(sign in lowered for sign in MEMORY_SIGNS):
+        return MemoryLimitExceeded(
+            f"op '{op}' ran out of memory: {reason}; the instance was discarded (raise "
+            "limits.memory_bytes on the runtime if it needs more)",
+            where=where,
+            details={"trap": text},
+        )
     return GuestTrap(
-        f"op '{op}' trapped: {_trap_reason(text) or type(e).__name__}; the instance was discarded",
+        f"op '{op}' trapped: {reason}; the instance was discarded",
         where=where,
         details={"trap": text},
     )

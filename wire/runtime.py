@@ -28,6 +28,7 @@ from .instances import (
     PooledInstances,
 )
 from .runtime_kinds import ComponentResolver, RuntimeEnv, register
+from .telemetry import metrics
 
 log = logging.getLogger("wire.runtime")
 _monotonic = time.monotonic
@@ -94,6 +95,8 @@ class StartedRuntime(Generic[I]):
                 f"unknown instance policy '{instances.policy}' (use 'fresh' or 'pooled')",
                 where=self.where,
             )
+        factory = _counted(factory, metrics.instantiations(self.typegraph, self.spec.name))
+        metrics.track_runtime(self)  # its instance use, read when metrics are scraped
         first = factory(None)
         if instances.policy == "fresh":
             first.close()
@@ -111,6 +114,17 @@ class StartedRuntime(Generic[I]):
             self._policy.close()
         if self._stdio is not None:
             self._stdio.close()
+
+
+def _counted(factory: Factory[I], made: Callable[[], None]) -> Factory[I]:
+    """`factory`, counting the instances it makes."""
+
+    def counted(due: float | None) -> I:
+        inst = factory(due)
+        made()
+        return inst
+
+    return counted
 
 
 class GuestRuntime(StartedRuntime[GuestInstance]):

@@ -21,6 +21,7 @@ from contextlib import contextmanager, suppress
 from typing import Any, Generic, TypeVar
 
 from .errors import Overloaded
+from .telemetry import tracing
 
 T = TypeVar("T")
 
@@ -118,7 +119,7 @@ class Workers:
         for one (None: wait as long as it takes); `TimeoutError` if it has not ended after
         `timeout` seconds (it is not run if it has not started; if it has, it runs on, its
         result unused). Cheaper than `asyncio.wait_for`, which makes a task per call."""
-        task = _Task(fn, asyncio.get_running_loop())
+        task = _Task(tracing.carried(fn), asyncio.get_running_loop())
         with self._lock:
             if self._closed:
                 raise RuntimeError("the host is closed: it runs nothing any more")

@@ -17,7 +17,7 @@ import asyncio
 import inspect
 import logging
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -42,6 +42,7 @@ from ..errors import HostcallError, WireError
 from ..host import Host
 from ..hostcalls import CallerContext
 from ..paths import OPS_DIR
+from ..telemetry import metrics, tracing
 from .auth import ANONYMOUS, AuthConfig, AuthContext, Authenticator
 from .errors import RequestTimeout
 from .limits import CostLimits, Deadline, cost_rule, too_complex
@@ -190,14 +191,16 @@ class Gateway:
         """
         deadline = Deadline(self.limits.request_timeout_s)
         try:
-            return await self.host.run(
+            response = await self.host.run(
                 lambda: self.execute_sync(query, variables, operation_name, auth, deadline),
                 timeout=deadline.remaining,
             )
         except TimeoutError:
             timeout = RequestTimeout(deadline.message(), where=self.name)
             error = GraphQLError(timeout.message, original_error=timeout)
-            return {"data": None, "errors": [self.format_error(error)]}
+            response = {"data": None, "errors": [self.format_error(error)]}
+        metrics.graphql_outcome(self.name, response)
+        return response
 
     def execute_sync(
         self,
@@ -223,14 +226,16 @@ class Gateway:
             return self.response(ExecutionResult(None, [error]))
         if deadline is None:
             deadline = Deadline(self.limits.request_timeout_s)
-        result = execute_sync(
-            self.schema,
-            prepared.document,
-            context_value=Request(auth, sync=True, deadline=deadline),
-            variable_values=variables,
-            operation_name=operation_name,
-            executor_class=_Executor,
-        )
+        kind = op.operation.value if op is not None else "unknown"
+        with tracing.graphql(kind, operation_name, self.name):
+            result = execute_sync(
+                self.schema,
+                prepared.document,
+                context_value=Request(auth, sync=True, deadline=deadline),
+                variable_values=variables,
+                operation_name=operation_name,
+                executor_class=_Executor,
+            )
         return self.response(result)
 
     async def subscribe(
@@ -246,7 +251,9 @@ class Gateway:
         message sent from then on reaches it."""
         prepared = self._prepare(query)
         if prepared.document is None:
-            return [self.format_error(e) for e in prepared.errors]
+            refused = [self.format_error(e) for e in prepared.errors]
+            metrics.graphql_outcome(self.name, {"errors": refused})
+            return refused
         op = get_operation_ast(prepared.document, operation_name)
         if op is None or op.operation != OperationType.SUBSCRIPTION:
             once = await self.execute(query, variables, operation_name, auth)
@@ -267,8 +274,11 @@ class Gateway:
             raise
         if isinstance(result, ExecutionResult):
             await _close_all(req.streams)
-            return [self.format_error(e) for e in result.errors or []]
-        return Responses(self, result, req.streams)
+            refused = [self.format_error(e) for e in result.errors or []]
+            metrics.graphql_outcome(self.name, {"errors": refused})
+            return refused
+        metrics.graphql_outcome(self.name, {"data": True})
+        return Responses(self, result, req.streams, metrics.subscription_opened(self.name))
 
     # -- responses ---------------------------------------------------------------
 
@@ -368,10 +378,12 @@ class Responses:
         gateway: Gateway,
         source: AsyncIterator[ExecutionResult | dict[str, Any]],
         streams: list[Any] | None = None,
+        closed: Callable[[], None] = lambda: None,
     ) -> None:
         self._gateway = gateway
         self._source = source
         self._streams = streams or []  # closed here too: an unread generator would not
+        self._closed = closed  # counts the subscription closed (once)
 
     def __aiter__(self) -> Responses:
         return self
@@ -381,6 +393,7 @@ class Responses:
         return item if isinstance(item, dict) else self._gateway.response(item)
 
     async def aclose(self) -> None:
+        self._closed()
         try:
             close = getattr(self._source, "aclose", None)
             if close is not None:

@@ -10,6 +10,7 @@
 - `GET /favicon.ico`: wire's icon;
 - `GET /health`: each typegraph's status and its broker connection (503 when one is not
   serving or its broker is unreachable);
+- `GET /metrics`: the process's metrics in Prometheus's text format (`wire.telemetry`);
 - `ws://.../<name>`: GraphQL over WebSocket (`graphql-transport-ws`): subscriptions, and
   queries and mutations too (see `subscriptions.py`). A subscription over HTTP is 400.
 
@@ -31,6 +32,7 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -39,6 +41,8 @@ from starlette.websockets import WebSocket
 from .. import processes
 from ..asyncapi import asyncapi
 from ..graphql import AuthError
+from ..telemetry.asgi import TracingMiddleware
+from ..telemetry.exposition import CONTENT_TYPE, scrape
 from . import graphiql
 from .config import ServerConfig
 from .subscriptions import serve_socket
@@ -46,7 +50,7 @@ from .typegraphs import Typegraphs
 
 log = logging.getLogger("wire.serve")
 
-RESERVED_PATHS = ("health", "_wire")
+RESERVED_PATHS = ("health", "metrics", "_wire")
 
 
 class ORJSONResponse(JSONResponse):
@@ -242,6 +246,9 @@ def create_app(
         }
         return ORJSONResponse(body, status_code=200 if ok else 503)
 
+    async def metrics(_request: Request) -> Response:
+        return Response(await scrape(), media_type=CONTENT_TYPE)
+
     async def asyncapi_document(request: Request) -> Response:
         name = request.path_params["name"]
         slot = typegraphs.slots.get(name)
@@ -299,6 +306,7 @@ def create_app(
         routes=[
             Route("/", index),
             Route("/health", health),
+            Route("/metrics", metrics),
             Route("/favicon.ico", favicon),
             Route("/{name}/asyncapi.json", asyncapi_document),
             Route(graphiql.ASSET_PREFIX + "{asset}", asset),
@@ -306,4 +314,5 @@ def create_app(
             WebSocketRoute("/{name}", websocket),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(TracingMiddleware)],
     )

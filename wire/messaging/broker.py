@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from typing import ClassVar
 
+from ..telemetry import tracing
 from .errors import MessagingError, PayloadTooLarge, RequestTimeout
 from .message import ChannelSpec, Message
 
@@ -178,6 +179,8 @@ class Broker(ABC):
     capabilities: ClassVar[Capabilities]
     # Publishing retries over a broker restart or a cut connection for this long.
     send_timeout: float = 30.0
+    # Connections restored after a loss, as the backend saw them (metrics read it).
+    reconnects: int = 0
     # How long the broker waits for a delivery's ack before it gives the message to another
     # consumer (None: it waits as long as the connection lives); the service `touch`es the
     # deliveries it works on well within it.
@@ -239,7 +242,21 @@ class Broker(ABC):
         return None
 
     async def send(self, channel: ChannelSpec, message: Message) -> None:
-        """Publish `message`; over a broker restart, keep trying for `send_timeout`."""
+        """Publish `message`; over a broker restart, keep trying for `send_timeout`. While
+        tracing, in a span of its own whose context the message carries (`traceparent`)."""
+        if not tracing.active:
+            return await self._send_retrying(channel, message)
+        with tracing.publishing(self.name, channel.name):
+            traced = Message(
+                message.topic,
+                message.data,
+                message.content_type,
+                tracing.inject(message.metadata),
+                message.reply_to,
+            )
+            await self._send_retrying(channel, traced)
+
+    async def _send_retrying(self, channel: ChannelSpec, message: Message) -> None:
         self.check_size(channel, message)
         deadline: float | None = None  # set on the first failure: the common case is cheap
         delay = 0.05

@@ -119,6 +119,7 @@ def cmd_listen(ns: argparse.Namespace) -> int:
 def cmd_consume(ns: argparse.Namespace) -> int:
     from .. import processes
     from ..graphql import Gateway
+    from ..telemetry import tracing
     from .service import MessagingService
 
     n = 1 if processes.index() is not None else int(ns.processes or 1)
@@ -129,7 +130,20 @@ def cmd_consume(ns: argparse.Namespace) -> int:
                 "processes a broker they share (--broker nats://..., amqp://, redis://, mqtt://)",
                 where="wire consume",
             )
+        if ns.metrics_port:
+            raise MessagingError(
+                "--metrics-port with --processes: each process has its own metrics; give "
+                "them --metrics-port 0 (any free port each) or run one process",
+                where="wire consume",
+            )
         return processes.run(n, processes.strip_flag(ns.argv, "--processes"))
+
+    tracing.configure_from_env()
+    metrics_sock = None
+    if ns.metrics_port is not None:
+        from ..http.serve import bind
+
+        metrics_sock = bind(ns.metrics_host, ns.metrics_port)  # a busy port fails at once
 
     async def run() -> None:
         # A gateway serves the guests' `gql` op (the typegraph's own GraphQL, in-process).
@@ -148,12 +162,26 @@ def cmd_consume(ns: argparse.Namespace) -> int:
             print(
                 f"consuming: {n} handler(s) on {service.broker.name}", file=sys.stderr, flush=True
             )
+            exporter = None
+            if metrics_sock is not None:
+                from ..telemetry.exposition import serve_metrics
+
+                exporter = await serve_metrics(metrics_sock)
+                where = "{}:{}".format(*metrics_sock.getsockname()[:2])
+                print(f"metrics at http://{where}/metrics", file=sys.stderr, flush=True)
             await stop.wait()
             print("draining", file=sys.stderr, flush=True)
             await service.stop()
+            if exporter is not None:
+                exporter.cancel()
+                await asyncio.gather(exporter, return_exceptions=True)
             print(f"stopped after {service.handled} message(s)", file=sys.stderr, flush=True)
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    finally:
+        if metrics_sock is not None:
+            metrics_sock.close()
     return 0
 
 
@@ -188,6 +216,15 @@ def add_commands(sub: Any) -> None:
         "--processes",
         type=int,
         help="run N processes in the same consumer groups, to use N cores (default 1)",
+    )
+    s.add_argument(
+        "--metrics-port",
+        type=int,
+        help="serve Prometheus metrics at http://<metrics-host>:<port>/metrics (default: off; "
+        "0: any free port)",
+    )
+    s.add_argument(
+        "--metrics-host", default="127.0.0.1", help="where --metrics-port listens (127.0.0.1)"
     )
     broker_opt(s)
     s.set_defaults(run=cmd_consume)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..hostcalls import CallerContext, HostcallRegistry
 from ..paths import OPS_DIR
+from ..telemetry import metrics
 from .broker import Delivery, Subscription
 from .errors import InvalidPayload, MessagingError
 from .message import ERROR, Message
@@ -59,13 +60,15 @@ class Receivers:
             try:
                 payload = svc.decode(ch, d.message)
             except InvalidPayload as e:
+                handler = f"{runtime}.receive"
                 await svc.dead_letters.park(
                     d,
                     svc.dead_letter_spec(channel, None),
                     reason_of(e),
                     channel=channel,
-                    handler=f"{runtime}.receive",
+                    handler=handler,
                 )
+                metrics.binding_stats(svc.host.name, channel, handler).count(failed=1, dead=1)
                 continue
             rid = uuid.uuid4().hex
             self.taken[rid] = (runtime, d, loop.time() + self.lease)

@@ -360,12 +360,15 @@ class MqttBroker(Broker):
         persistent: bool,
         subscribed: asyncio.Future[None],
     ) -> None:
+        lost = False
         while not sub.closed:  # see NatsBroker._pull: a swallowed cancel must not loop on
             client = self._client(ident, persistent=persistent)
             session = _Session(client)
             try:
                 async with client:
                     await client.subscribe(topic, qos=1)
+                    if lost:
+                        lost, self.reconnects = False, self.reconnects + 1
                     if not subscribed.done():
                         subscribed.set_result(None)
                     async for msg in client.messages:
@@ -379,6 +382,7 @@ class MqttBroker(Broker):
                     )
                     return
                 log.warning("mqtt: %s lost its connection (%s); reconnecting", ident, e)
+                lost = True
                 await asyncio.sleep(0.5)
             finally:
                 session.live = False

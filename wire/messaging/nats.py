@@ -210,6 +210,7 @@ class NatsBroker(Broker):
                 log.warning("nats: disconnected from %s; reconnecting", self.server)
 
         async def reconnected() -> None:
+            self.reconnects += 1
             log.info("nats: reconnected to %s", self.server)
 
         async def error(e: Exception) -> None:
@@ -256,6 +257,7 @@ class NatsBroker(Broker):
             self._nc, self._js = nc, nc.jetstream()
             self._generation += 1
             self.reopened += 1
+            self.reconnects += 1
             for sub in list(self.core_subs):
                 await self._subscribe_core(sub)
             log.info("nats: a new connection to %s serves every subscription", self.server)

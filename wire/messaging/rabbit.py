@@ -100,8 +100,12 @@ class RabbitBroker(Broker):
             raise MessagingError(
                 f"cannot connect to RabbitMQ at {self.url}: {e}", where=self.name
             ) from e
+        self._conn.reconnect_callbacks.add(self._reconnected)
         self._channel = await self._conn.channel(publisher_confirms=True)
         self._exchange = await self._declare_exchange(self._channel)
+
+    def _reconnected(self, *_: Any) -> None:
+        self.reconnects += 1
 
     @staticmethod
     async def _declare_exchange(channel: Any) -> AbstractExchange:

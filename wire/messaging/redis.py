@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -122,6 +123,34 @@ class RedisSubscription(Subscription):
                 await self.redis.delete(_key(self.channel.name))
 
 
+class _CountingRetry(Retry):
+    """redis-py's retry of a command over a lost connection, counting in the broker's
+    `reconnects` each command that went through after redis-py opened a new one."""
+
+    def __init__(self, broker: Broker, backoff: Any, retries: int) -> None:
+        super().__init__(backoff, retries)
+        self.broker = broker
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _CountingRetry:
+        # redis-py copies the retry for each connection: the copies share the broker
+        clone = copy.copy(self)
+        clone._backoff = copy.deepcopy(self._backoff, memo)
+        return clone
+
+    async def call_with_retry(self, do: Any, fail: Any, *args: Any, **kw: Any) -> Any:
+        lost = False
+
+        async def failed(*error: Any) -> None:
+            nonlocal lost
+            lost = True
+            await fail(*error)
+
+        result = await super().call_with_retry(do, failed, *args, **kw)
+        if lost:
+            self.broker.reconnects += 1
+        return result
+
+
 class RedisBroker(Broker):
     scheme = "redis"
     capabilities = Capabilities(
@@ -157,7 +186,7 @@ class RedisBroker(Broker):
         self._redis = aioredis.Redis.from_url(
             self.server,
             socket_connect_timeout=5,
-            retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 8),
+            retry=_CountingRetry(self, ExponentialBackoff(cap=1.0, base=0.05), 8),
             retry_on_error=[aioredis.ConnectionError, TimeoutError, OSError],
         )
         try:
@@ -300,13 +329,17 @@ class RedisBroker(Broker):
 
     async def _read(self, sub: RedisSubscription, last: bytes, count: int) -> None:
         key = _key(sub.channel.name)
+        lost = False
         while not sub.closed:
             try:
                 got: Any = await self.redis.xread({key: last}, count=count, block=BLOCK_MS)
             except (ConnectionError, OSError, aioredis.ConnectionError) as e:
                 log.debug("redis: xread %s: %s", key, e)
+                lost = True
                 await asyncio.sleep(0.2)
                 continue
+            if lost:  # the connection came back
+                lost, self.reconnects = False, self.reconnects + 1
             for _, entries in got or []:
                 for entry_id, fields in entries:
                     last = entry_id
@@ -319,6 +352,7 @@ class RedisBroker(Broker):
     ) -> None:
         key = _key(sub.channel.name)
         loop = asyncio.get_running_loop()
+        lost = False
         backlog: Any = b"0"  # first this consumer's own pending entries (a restart)
         next_claim = 0.0
         while not sub.closed:
@@ -333,6 +367,8 @@ class RedisBroker(Broker):
                     count=count,
                     block=None if backlog else BLOCK_MS,
                 )
+                if lost:  # the connection came back
+                    lost, self.reconnects = False, self.reconnects + 1
                 entries = [e for _, es in got or [] for e in es]
                 if backlog is not None:
                     if not entries:
@@ -351,6 +387,7 @@ class RedisBroker(Broker):
                 await self._group(sub.channel, group)  # the stream went (a server restart)
             except (ConnectionError, OSError, aioredis.ConnectionError) as e:
                 log.debug("redis: xreadgroup %s: %s", key, e)
+                lost = True
                 await asyncio.sleep(0.2)
 
     async def _claim(self, sub: RedisSubscription, group: str, count: int, consumer: str) -> None:

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..hostcalls import CallerContext
+from ..telemetry import metrics, tracing
 from ..validation import describe
 from .bindings import Binding, Channel, bindings_of, channels_of
 from .broker import Broker, Delivery, Subscription
@@ -63,7 +64,7 @@ class MessagingService:
         self.bindings = bindings_of(host.typegraph)
         self.grants = {name: rt.channels for name, rt in host.typegraph.runtimes.items()}
         self.loop: asyncio.AbstractEventLoop | None = None
-        self.counts = Counts()
+        self.counts = Counts(host.name)
         self.dead_letters = DeadLetters(self.broker)
         # How long a message taken with `receive` waits for its complete / abandon before
         # it is given back (a guest that never settles must not grow this process).
@@ -115,6 +116,7 @@ class MessagingService:
         """Connect; with `consume`, subscribe every handler and responder."""
         self.loop = asyncio.get_running_loop()
         await self.broker.connect()
+        metrics.track_service(self, self.host.name)  # its broker connection, when scraped
         if self.broker.lease_s is not None:
             self._lease_keeper = asyncio.create_task(self._keep_leases(self.broker.lease_s / 3))
         if consume:
@@ -195,6 +197,7 @@ class MessagingService:
         for sub in self._subs:
             await sub.close()
         await self.broker.close()
+        metrics.forget_service(self)
 
     async def __aenter__(self) -> MessagingService:
         await self.start()
@@ -210,8 +213,9 @@ class MessagingService:
         by one), then settle each on the loop. One trip per batch instead of per message:
         the hop costs more than a small guest call."""
         self._working.update(batch)
+        handle = tracing.handling(self._handle, self.broker.name)  # itself unless tracing
         try:
-            outcomes = await self.host.run(lambda: [self._handle(b, d) for d in batch])
+            outcomes = await self.host.run(lambda: [handle(b, d) for d in batch])
             for d, outcome in zip(batch, outcomes, strict=True):
                 await policy.settle(d, outcome)
         finally:
@@ -349,7 +353,7 @@ class MessagingService:
                 "a messaging hostcall ran on the event loop thread; guests must run on workers",
                 where=self.host.name,
             )
-        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
+        return asyncio.run_coroutine_threadsafe(tracing.carried_coro(coro), loop).result(timeout)
 
     def check_grant(self, ctx: CallerContext, channel: str) -> Channel:
         ch = self.channel(channel)

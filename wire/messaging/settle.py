@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
 
+from ..telemetry import metrics
 from .bindings import Binding
 from .broker import Broker, Delivery
 from .dead_letters import DeadLetters
@@ -27,13 +29,24 @@ from .outcome import Failed, Handled, Outcome, Rejected, reason_of, safely
 log = logging.getLogger("wire.messaging")
 
 
+# What a settle policy did with a delivery: `guest` when the guest settled it itself.
+Action = Literal["handled", "retried", "dead_lettered", "replied", "guest"]
+
+
 @dataclass
 class Counts:
-    """What the delivery pipeline did, per service (`/health`, `wire consume`, drills)."""
+    """What the delivery pipeline of a typegraph did, per service (`/health`, `wire
+    consume`, drills; the metrics count the same per binding)."""
 
+    typegraph: str = ""
     handled: int = 0  # acked after the function succeeded (or replied to)
     retried: int = 0  # nacked for another attempt
     dead_lettered: int = 0  # handed to the dead-letter channel (stored or on its way)
+    # Told of every settled delivery (the testing kit's record): (binding, delivery,
+    # outcome, what was done).
+    listeners: list[Callable[[Binding, Delivery, Outcome, Action], None]] = field(
+        default_factory=list
+    )
 
 
 class SettlePolicy(ABC):
@@ -42,14 +55,20 @@ class SettlePolicy(ABC):
     def __init__(self, binding: Binding, counts: Counts) -> None:
         self.binding = binding
         self.counts = counts
+        self.stats = metrics.binding_stats(counts.typegraph, binding.channel, binding.function)
 
     async def settle(self, d: Delivery, outcome: Outcome) -> None:
-        if d.settled:
-            return  # the guest completed or abandoned it itself
-        await self._settle(d, outcome)
+        if d.settled:  # the guest completed or abandoned it itself
+            action: Action = "guest"
+            ok = isinstance(outcome, Handled)
+            self.stats.count(handled=int(ok), failed=int(not ok))
+        else:
+            action = await self._settle(d, outcome)
+        for listener in self.counts.listeners:
+            listener(self.binding, d, outcome, action)
 
     @abstractmethod
-    async def _settle(self, d: Delivery, outcome: Outcome) -> None: ...
+    async def _settle(self, d: Delivery, outcome: Outcome) -> Action: ...
 
 
 async def publish(broker: Broker, outcome: Handled) -> Failed | None:
@@ -79,14 +98,15 @@ class RetryThenDeadLetter(SettlePolicy):
         self.dead_letters = dead_letters
         self.target = target
 
-    async def _settle(self, d: Delivery, outcome: Outcome) -> None:
+    async def _settle(self, d: Delivery, outcome: Outcome) -> Action:
         b = self.binding
         if isinstance(outcome, Handled):
             failed = await publish(self.broker, outcome)
             if failed is None:
                 await safely(d.ack())
                 self.counts.handled += 1
-                return
+                self.stats.count(handled=1)
+                return "handled"
             outcome = failed  # its sends could not be published: the attempt failed
         if isinstance(outcome, Failed) and d.attempt < b.max_attempts:
             log.info(
@@ -99,11 +119,14 @@ class RetryThenDeadLetter(SettlePolicy):
             )
             await safely(d.nack(b.backoff.delay(d.attempt)))
             self.counts.retried += 1
-        else:
-            await self.dead_letters.park(
-                d, self.target, outcome.reason, channel=b.channel, handler=b.function
-            )
-            self.counts.dead_lettered += 1
+            self.stats.count(failed=1, retried=1)
+            return "retried"
+        await self.dead_letters.park(
+            d, self.target, outcome.reason, channel=b.channel, handler=b.function
+        )
+        self.counts.dead_lettered += 1
+        self.stats.count(failed=1, dead=1)
+        return "dead_lettered"
 
 
 class ReplyThenAck(SettlePolicy):
@@ -113,7 +136,7 @@ class ReplyThenAck(SettlePolicy):
         super().__init__(binding, counts)
         self.broker = broker
 
-    async def _settle(self, d: Delivery, outcome: Outcome) -> None:
+    async def _settle(self, d: Delivery, outcome: Outcome) -> Action:
         request = d.message
         if isinstance(outcome, Handled):
             outcome = await publish(self.broker, outcome) or outcome
@@ -132,6 +155,10 @@ class ReplyThenAck(SettlePolicy):
         await safely(d.ack())
         if isinstance(outcome, Handled):
             self.counts.handled += 1
+            self.stats.count(handled=1)
+        else:
+            self.stats.count(failed=1)
+        return "replied"
 
 
 def policy_for(
@@ -148,6 +175,7 @@ def policy_for(
 
 
 __all__ = [
+    "Action",
     "Counts",
     "Failed",
     "Handled",

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..telemetry import tracing
 from .broker import Subscription
 from .errors import InvalidPayload
 from .message import Message
@@ -94,6 +95,8 @@ class Stream:
             except InvalidPayload as e:
                 log.warning("subscription on %s skips a message: %s", self.channel, e)
                 continue
+            if tracing.active:
+                tracing.received(self.channel, d.message.metadata)
             return Received(self.channel, payload, dict(d.message.metadata))
         raise StopAsyncIteration
 
