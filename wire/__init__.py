@@ -2,6 +2,7 @@
 
 from typegraph.model import Limits
 
+from . import reflected as _reflected  # noqa: F401  (registers the `reflected` kind)
 from . import runtime as _runtime  # noqa: F401  (registers the `wire` runtime kind)
 from .errors import (
     ComponentLoadError,
