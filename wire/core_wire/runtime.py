@@ -21,6 +21,7 @@ from ..runtime import StartedRuntime
 from ..runtime_kinds import ComponentResolver, RuntimeEnv, register
 from . import abi
 from .abi import GuestAbiError
+from .calls import IntFunc
 from .module import load_module
 
 HANDLE_ERRORS = ("no-handler", "in-json-err", "handler-err")
@@ -49,15 +50,17 @@ class CoreInstance(SandboxedInstance):
             memory, alloc, handle = exports[abi.MEMORY], exports[abi.ALLOC], exports[abi.HANDLE]
             assert isinstance(memory, wasmtime.Memory)  # checked when the module loaded
             assert isinstance(alloc, wasmtime.Func) and isinstance(handle, wasmtime.Func)
-            self.memory, self._alloc, self._handle = memory, alloc, handle
+            self.memory = memory
+            self._alloc = IntFunc(alloc, 1, "i32")
+            self._handle = IntFunc(handle, 2, "i64")
             free = exports.get(abi.FREE)
-            self._free = free if isinstance(free, wasmtime.Func) else None
+            self._free = IntFunc(free, 2, None) if isinstance(free, wasmtime.Func) else None
             initialize = exports.get(abi.INITIALIZE)
             if isinstance(initialize, wasmtime.Func):
-                initialize(store)
+                IntFunc(initialize, 0, None)(store)
             init = exports.get(abi.INIT)
             if isinstance(init, wasmtime.Func):
-                self._init(init, ops)
+                self._init(IntFunc(init, 2, "i64"), ops)
         except WireError:
             self.close()
             raise
@@ -67,7 +70,7 @@ class CoreInstance(SandboxedInstance):
                 raise trap_error(e, "init", where, limits.deadline_ms) from e
             raise ComponentLoadError(f"cannot instantiate the module: {e}", where=where) from e
 
-    def _init(self, init: wasmtime.Func, ops: list[model.Materializer]) -> None:
+    def _init(self, init: IntFunc, ops: list[model.Materializer]) -> None:
         request = orjson.dumps(
             {
                 "version": METATYPE_VERSION,
@@ -128,14 +131,14 @@ class CoreInstance(SandboxedInstance):
             message = orjson.dumps(message).decode()
         raise handle_error(kind, message, op, self.where)
 
-    def _exchange(self, func: wasmtime.Func, request: bytes, name: str) -> bytes | None:
+    def _exchange(self, func: IntFunc, request: bytes, name: str) -> bytes | None:
         """Put `request` in the module's memory (through `wire_alloc`), call `func` on it,
         and read its reply (None for a packed 0: no reply)."""
         store, memory = self.store, self.memory
-        ptr: int = self._alloc(store, len(request)) & abi.MASK32
+        ptr = self._alloc(store, len(request)) & abi.MASK32
         abi.check_span(store, memory, ptr, len(request), f"{abi.ALLOC}'s buffer", self.where)
         memory.write(store, request, ptr)
-        packed: int = func(store, ptr, len(request))
+        packed = func(store, ptr, len(request))
         if packed == 0:
             return None
         rptr, rlen = abi.unpack(packed)
@@ -217,15 +220,16 @@ class CoreModuleRuntime(StartedRuntime[CoreInstance]):
         def hostcall(
             caller: wasmtime.Caller, op_ptr: int, op_len: int, args_ptr: int, args_len: int
         ) -> int:
-            memory, alloc = caller[abi.MEMORY], caller[abi.ALLOC]
-            assert isinstance(memory, wasmtime.Memory) and isinstance(alloc, wasmtime.Func)
+            memory, alloc_func = caller[abi.MEMORY], caller[abi.ALLOC]
+            assert isinstance(memory, wasmtime.Memory) and isinstance(alloc_func, wasmtime.Func)
+            alloc = IntFunc(alloc_func, 1, "i32")
             op = _text(caller, memory, op_ptr, op_len, "the hostcall's op name", where)
             args = _text(
                 caller, memory, args_ptr, args_len, f"the arguments of hostcall {op!r}", where
             )
             ok, out = dispatch(op, args)
             reply = (b'{"ok":' if ok else b'{"error":') + out.encode() + b"}"
-            ptr: int = alloc(caller, len(reply)) & abi.MASK32
+            ptr = alloc(caller, len(reply)) & abi.MASK32
             abi.check_span(caller, memory, ptr, len(reply), f"{abi.ALLOC}'s buffer", where)
             memory.write(caller, reply, ptr)
             return abi.pack(ptr, len(reply))
