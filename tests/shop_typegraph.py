@@ -78,4 +78,4 @@ def define(g: Graph, rt: ReflectedRuntime) -> None:
 
 @typegraph()
 def shop(g: Graph) -> None:
-    define(g, ReflectedRuntime(str(build_shop()), name="shop", deadline_ms=5000))
+    define(g, ReflectedRuntime(str(build_shop()), name="shop", deadline_ms=2000))

@@ -44,6 +44,7 @@ from wire import (
     HandlerError,
     Host,
     InputInvalid,
+    OutputInvalid,
     WireError,
 )
 from wire.reflected import SignatureMismatch
@@ -188,6 +189,16 @@ def test_a_char_and_an_f32_are_checked(shop: Host, field: str, value: Any, messa
     with pytest.raises(InputInvalid) as err:
         shop.call_sync("scalars", args | {field: value})
     assert err.value.details == [{"path": field, "message": message}]
+
+
+def test_a_float_json_cannot_carry_is_invalid_output(shop: Host) -> None:
+    args = {"flag": True, "letter": "a", "single": 3e38, "double": 1.0, "text": ""}
+    with pytest.raises(OutputInvalid) as err:
+        shop.call_sync("scalars", args)  # 3e38 doubled is an f32 infinity
+    assert str(err.value) == (
+        "shop.scalars: the export's result cannot be output: at /single: the export returned "
+        "inf, which JSON cannot carry"
+    )
 
 
 def test_variants_options_and_nested_results(shop: Host) -> None:
@@ -593,6 +604,32 @@ def test_graphql_prices_a_basket(server: Server) -> None:
     }
 
 
+def test_graphql_variants_both_ways(server: Server) -> None:
+    """Variants are unions (inputs @oneOf): fields typed differently across cases (each
+    case's `tag` is an enum of its own) are aliased, as for any union."""
+    query = """{
+      shapes(s: [{ShapeCircle: {tag: circle, value: 1.5}}, {ShapeRect: {tag: rect, value: [2, 3]}},
+                 {ShapeEmpty: {tag: empty}}]) {
+        __typename
+        ... on ShapeCircle { radius: value }
+        ... on ShapeRect { sides: value }
+      }
+      outcomes(rs: [{OutcomeOk: {tag: ok, value: 1}}, {OutcomeErr: {tag: err, value: "no"}}]) {
+        ... on OutcomeOk { ok: tag n: value }
+        ... on OutcomeErr { err: tag why: value }
+      }
+    }"""
+    body = server.gql(query, path="shop")
+    assert body.get("data") == {
+        "shapes": [
+            {"__typename": "ShapeEmpty"},
+            {"__typename": "ShapeRect", "sides": [2.0, 3.0]},
+            {"__typename": "ShapeCircle", "radius": 1.5},
+        ],
+        "outcomes": [{"ok": "ok", "n": 2}, {"err": "err", "why": "NO"}],
+    }, body
+
+
 def test_graphql_errors_of_a_reflected_function(server: Server) -> None:
     assert server.gql("{ split(total: 9, parts: 2) }", path="shop")["data"] == {"split": [5, 4]}
     body = server.gql("{ split(total: 9, parts: 0) }", path="shop")
@@ -605,6 +642,10 @@ def test_graphql_errors_of_a_reflected_function(server: Server) -> None:
     assert "at /parts: 256 is out of range for u8 (0 to 255)" in err["message"]
     body = server.gql('{ crash(message: "boom") }', path="shop")
     assert body["errors"][0]["extensions"]["code"] == "guest_trap"
+    body = server.gql("{ hog(mib: 200) }", path="shop")  # past the 128 MiB default
+    assert body["errors"][0]["extensions"]["code"] == "guest_trap"
+    body = server.gql("{ spin(rounds: 0) }", path="shop")  # past its 2 s deadline
+    assert body["errors"][0]["extensions"]["code"] == "deadline_exceeded"
     assert server.gql("{ add(a: 2, b: 3) }", path="shop")["data"] == {"add": 5}
     (err,) = server.gql("{ refused(a: 2, b: 3) }", path="shop")["errors"]
     assert err["extensions"]["code"] == "policy_denied"  # policies apply as to any function

@@ -527,7 +527,8 @@ class Planner:
         if node is None or node["kind"] == "list":
             items = None if node is None else node["items"]
             convs = [self.lift(t, items, f"{at}[{i}]") for i, t in enumerate(elements)]
-            return lambda v: [c(x) for c, x in zip(convs, v, strict=True)]
+            by_index = list(enumerate(convs))
+            return lambda v: [_keyed(i, c, x) for (i, c), x in zip(by_index, v, strict=True)]
         if node["kind"] != "struct" or len(node["fields"]) != len(elements):
             raise self._mismatch(
                 at, node, ty, f"a tuple of {len(elements)} is a struct of as many fields, or a list"
@@ -536,7 +537,7 @@ class Planner:
             (key, self.lift(t, fnode, _at(at, key)))
             for (key, fnode), t in zip(node["fields"].items(), elements, strict=True)
         ]
-        return lambda v: {key: c(x) for (key, c), x in zip(plan, v, strict=True)}
+        return lambda v: {key: _keyed(key, c, x) for (key, c), x in zip(plan, v, strict=True)}
 
     def _lift_variant(self, ty: VariantLike, node: Node | None, at: str) -> Convert:
         given: dict[str, Node | None] = {}
@@ -584,7 +585,16 @@ def _tag_value(case: tuple[str, Convert | None], payload: Any) -> dict[str, Any]
     tag, conv = case
     if conv is None:
         return {"tag": tag}
-    return {"tag": tag, "value": conv(payload)}
+    return {"tag": tag, "value": _keyed("value", conv, payload)}
+
+
+def _keyed(key: str | int, conv: Convert, value: Any) -> Any:
+    """`conv(value)`, a `Bad` from it located under `key`."""
+    try:
+        return conv(value)
+    except Bad as e:
+        e.path.insert(0, key)
+        raise
 
 
 def _list_of(conv: Convert) -> Convert:
