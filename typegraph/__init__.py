@@ -12,6 +12,7 @@ serialise it to a ``wire-typegraph/1`` document (docs/typegraph-document.md).
 
 from . import model, t
 from .channel_op import ChannelOp
+from .core_wire import CoreRuntime
 from .definition import Typegraph, typegraph
 from .document import FORMAT, Document, document_schema, dumps, validate_document
 from .errors import TypegraphError
@@ -22,6 +23,7 @@ from .materializer import Materializer
 from .messaging import MessagingComponent
 from .model import Backoff
 from .policy import Policy, PolicyOn
+from .reflected import ReflectedRuntime
 from .runtime import WireRuntime
 from .schema import function_schemas, json_schema
 from .types import Type
@@ -31,6 +33,7 @@ __all__ = [
     "Backoff",
     "Channel",
     "ChannelOp",
+    "CoreRuntime",
     "Document",
     "Effect",
     "Func",
@@ -39,6 +42,7 @@ __all__ = [
     "MessagingComponent",
     "Policy",
     "PolicyOn",
+    "ReflectedRuntime",
     "Type",
     "Typegraph",
     "TypegraphError",

@@ -34,6 +34,8 @@ class MessagingComponent(WireRuntime):
     lists the channels the guest may send or request on (``grants.channels``). Instances
     and limits are as for `WireRuntime`."""
 
+    kind = "messaging"
+
     def __init__(
         self,
         component: str,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from .func import Effect, Func
 from .materializer import Materializer
@@ -24,6 +24,8 @@ class WireRuntime:
     the channels its guests may use (``grants.channels``). ``name`` defaults to the
     component's file stem.
     """
+
+    kind: ClassVar[str] = "wire"  # the document's runtime kind
 
     def __init__(
         self,

@@ -305,9 +305,9 @@ class _Serializer:
                 raise TypegraphError(
                     f"{key} must be a positive integer, got {value!r}", [*path, "limits", key]
                 )
-        node: Node = {"kind": "wire"}
+        node: Node = {"kind": rt.kind}
         if isinstance(rt, MessagingComponent):
-            node = {"kind": "messaging", "world": rt.world}
+            node["world"] = rt.world
         node |= {
             "component": rt.component,
             "instances": instances,
@@ -490,7 +490,7 @@ def _positive_int(value: object) -> bool:
 def _runtime_base(component: str) -> str:
     """``guest`` -> ``guest``, ``build/my-guest.wasm`` -> ``my_guest``."""
     path = PureWindowsPath(component) if "\\" in component else PurePosixPath(component)
-    stem = path.stem if path.suffix == ".wasm" else path.name
+    stem = path.stem if path.suffix in (".wasm", ".wat") else path.name
     base = "".join(c if c.isascii() and (c.isalnum() or c == "_") else "_" for c in stem)
     base = base or "runtime"
     if base[0].isdigit():

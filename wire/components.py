@@ -68,7 +68,7 @@ def load_component(engine: Engine, path: Path) -> LoadedComponent:
                 raise ComponentLoadError(
                     f"not a valid WebAssembly component: {e}", where=str(path)
                 ) from e
-            _write_atomic(compiled, comp.serialize())
+            write_atomic(compiled, comp.serialize())
             loaded = LoadedComponent(comp, path, sha, from_cache=False)
             step.finish("compiled", f"{len(data) / 2**20:.1f} MB, cached for next time")
     with _memo_lock:
@@ -76,7 +76,7 @@ def load_component(engine: Engine, path: Path) -> LoadedComponent:
     return loaded
 
 
-def _write_atomic(path: Path, data: bytes | bytearray) -> None:
+def write_atomic(path: Path, data: bytes | bytearray) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as f:

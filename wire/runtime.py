@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Generic
+from typing import Any, Generic, TypeVar
 
 from wasmtime.component import Linker
 
@@ -33,6 +33,8 @@ from .telemetry import metrics
 log = logging.getLogger("wire.runtime")
 _monotonic = time.monotonic
 
+T = TypeVar("T")
+
 # The caller of the hostcall being served on this thread (guest calls are synchronous on
 # their thread, so the innermost entry is always the guest that is calling back).
 _callers = threading.local()
@@ -55,12 +57,18 @@ class StartedRuntime(Generic[I]):
     """What every runtime kind shares: started once (on first use or by `start()`), a
     failed start kept and raised again, an instance policy and guest output to close."""
 
-    def __init__(self, spec: model.Runtime, typegraph: str) -> None:
+    max_depth = 16  # guest calls nested through hostcalls, at most
+
+    def __init__(self, spec: model.Runtime, typegraph: str, workers: int | None = None) -> None:
+        """`workers`: the host's worker threads, for the default `concurrency`."""
         self.spec = spec
         self.typegraph = typegraph
         self.where = f"{typegraph}/{spec.name}"
         # Calls run at once (None: no limit); a host sets its default (`default_concurrency`).
         self.concurrency: int | None = spec.limits.concurrency
+        if self.concurrency is None and workers is not None:
+            self.concurrency = default_concurrency(workers)
+        self._deadline_s = spec.limits.deadline_ms / 1000
         self.logger = logging.getLogger(f"wire.guest.{typegraph}.{spec.name}")  # its output
         self.failed: WireError | None = None
         self._lock = threading.Lock()
@@ -109,6 +117,59 @@ class StartedRuntime(Generic[I]):
     def policy(self) -> InstanceProvider[I] | None:
         return self._policy
 
+    def run_call(
+        self,
+        op: str,
+        invoke: Callable[[I, float], T],
+        *,
+        function: str | None = None,
+        extra: dict[str, Any] | None = None,
+        started: float | None = None,
+    ) -> T:
+        """`invoke(instance, due)` on an instance of this runtime, as the guest call of
+        `function` (its hostcalls see it as their caller); blocking (on a worker thread).
+
+        The runtime's deadline_ms counts from `started` (monotonic; default: now), and
+        covers the wait for a place under its concurrency limit, a fresh instance's
+        instantiation and `init`, and the call itself: `due` is when it ends."""
+        policy = self._policy
+        if policy is None:
+            self.start()
+            policy = self._policy
+            assert policy is not None
+            started = None  # loading the component is not the guest's time
+        ctx = CallerContext(self.typegraph, self.spec.name, function, self.logger, extra or {})
+        stack: list[CallerContext] = _callers.__dict__.setdefault("stack", [])
+        if len(stack) >= self.max_depth:
+            chain = " -> ".join(f"{c.runtime}.{c.function or '?'}" for c in stack)
+            raise RecursionLimit(
+                f"guest calls nested deeper than {self.max_depth} ({chain} -> "
+                f"{self.spec.name}.{function or op}): is a guest calling itself without end?",
+                where=self.where,
+            )
+        due = (_monotonic() if started is None else started) + self._deadline_s
+        inst = policy.acquire(nested=bool(stack), due=due)
+        stack.append(ctx)
+        try:
+            return invoke(inst, due)
+        finally:
+            stack.pop()
+            policy.release(inst)
+
+    def hostcall_dispatch(
+        self, hostcalls: HostcallRegistry
+    ) -> Callable[[str, str], tuple[bool, str]]:
+        """`hostcall(op, args)` for this runtime's guests: `hostcalls` with the guest call
+        being served on this thread as the caller."""
+        dispatch = hostcalls.dispatch
+
+        def hostcall(op: str, args: str) -> tuple[bool, str]:
+            return dispatch(
+                current_caller() or CallerContext(self.typegraph, self.spec.name), op, args
+            )
+
+        return hostcall
+
     def close(self) -> None:
         if self._policy is not None:
             self._policy.close()
@@ -145,11 +206,8 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
         workers: int | None = None,
     ) -> None:
         """`workers`: the host's worker threads, for the default `concurrency`."""
-        super().__init__(spec, typegraph)
-        if self.concurrency is None and workers is not None:
-            self.concurrency = default_concurrency(workers)
+        super().__init__(spec, typegraph, workers)
         self.max_depth = max_depth
-        self._deadline_s = spec.limits.deadline_ms / 1000
         self.fast_path = fast_path_enabled() if fast_path is None else fast_path
         self.call_path: CallPath | None = None
         self.base_dir = base_dir
@@ -203,14 +261,7 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
     def _linker(self, path: CallPath) -> Linker:
         linker = Linker(self.engine.wasm)
         linker.add_wasip2()
-        dispatch = self.hostcalls.dispatch
-
-        def hostcall(op: str, args: str) -> tuple[bool, str]:
-            return dispatch(
-                current_caller() or CallerContext(self.typegraph, self.spec.name), op, args
-            )
-
-        path.link_hostcall(linker, hostcall)
+        path.link_hostcall(linker, self.hostcall_dispatch(self.hostcalls))
         return linker
 
     # -- calls ------------------------------------------------------------------
@@ -226,32 +277,14 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
     ) -> str:
         """Run `op` with `in_json` on an instance; blocking (run it on a worker thread).
 
-        The runtime's deadline_ms counts from `started` (monotonic; default: now), and
-        covers the wait for a place under its concurrency limit, a fresh instance's
-        instantiation and `init`, and the guest's `handle`."""
-        policy = self._policy
-        if policy is None:
-            self.start()
-            policy = self._policy
-            assert policy is not None
-            started = None  # loading the component is not the guest's time
-        ctx = CallerContext(self.typegraph, self.spec.name, function, self.logger, extra or {})
-        stack: list[CallerContext] = _callers.__dict__.setdefault("stack", [])
-        if len(stack) >= self.max_depth:
-            chain = " -> ".join(f"{c.runtime}.{c.function or '?'}" for c in stack)
-            raise RecursionLimit(
-                f"guest calls nested deeper than {self.max_depth} ({chain} -> "
-                f"{self.spec.name}.{function or op}): is a guest calling itself without end?",
-                where=self.where,
-            )
-        due = (_monotonic() if started is None else started) + self._deadline_s
-        inst = policy.acquire(nested=bool(stack), due=due)
-        stack.append(ctx)
-        try:
-            return inst.handle(op, in_json, due)
-        finally:
-            stack.pop()
-            policy.release(inst)
+        The runtime's deadline_ms counts from `started` (see `run_call`)."""
+        return self.run_call(
+            op,
+            lambda inst, due: inst.handle(op, in_json, due),
+            function=function,
+            extra=extra,
+            started=started,
+        )
 
 
 def component_path(path: Path, build: Callable[..., Path] | None = None) -> Path:

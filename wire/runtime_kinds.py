@@ -2,10 +2,12 @@
 
 The host knows no kind itself. The layers that provide one register it when they are
 imported: `wire.runtime` registers `wire` (wit-wire components), `wire.messaging.native`
-registers `messaging` (wasi:/wasmcloud:messaging components), and importing `wire` imports
-both. A platform extender registers theirs the same way, or gives a `Host` its own table.
+registers `messaging` (wasi:/wasmcloud:messaging components), `wire.reflected` registers
+`reflected` (typed WIT exports), `wire.core_wire` registers `core_wire` (core modules), and
+importing `wire` imports them all. A platform extender registers theirs the same way, or
+gives a `Host` its own table.
 
-    register("reflected", ReflectedRuntime.for_host)
+    register("reflected", ExportsRuntime.for_host)
     host = Host(doc, base_dir)                      # every registered kind
     host = Host(doc, base_dir, kinds={"wire": ...}) # exactly these
 """
