@@ -22,6 +22,7 @@ from .materializer import Materializer
 from .messaging import MessagingComponent
 from .model import Backoff
 from .policy import Policy, PolicyOn
+from .python import PythonRuntime
 from .runtime import WireRuntime
 from .schema import function_schemas, json_schema
 from .types import Type
@@ -39,6 +40,7 @@ __all__ = [
     "MessagingComponent",
     "Policy",
     "PolicyOn",
+    "PythonRuntime",
     "Type",
     "Typegraph",
     "TypegraphError",

@@ -16,6 +16,8 @@ from .materializer import Materializer
 from .messaging import CHANNEL_MESSAGE, MessagingComponent
 from .names import check_name, pascal_case, unique_name
 from .policy import Policy, PolicyLike, PolicyOn
+from .python import KIND as PYTHON_KIND
+from .python import PythonRuntime
 from .runtime import WireRuntime
 from .types import (
     UNSET,
@@ -305,14 +307,12 @@ class _Serializer:
                 raise TypegraphError(
                     f"{key} must be a positive integer, got {value!r}", [*path, "limits", key]
                 )
-        node: Node = {"kind": "wire"}
+        node: Node = {"kind": "wire", "component": rt.component}
         if isinstance(rt, MessagingComponent):
-            node = {"kind": "messaging", "world": rt.world}
-        node |= {
-            "component": rt.component,
-            "instances": instances,
-            "limits": limits,
-        }
+            node = {"kind": "messaging", "world": rt.world, "component": rt.component}
+        elif isinstance(rt, PythonRuntime):
+            node = {"kind": PYTHON_KIND}  # wire's own component: no path
+        node |= {"instances": instances, "limits": limits}
         if rt.channels is not None:
             for i, ch in enumerate(rt.channels):
                 if ch not in self.g.channels:

@@ -2,6 +2,7 @@
 
 from typegraph.model import Limits
 
+from . import python_runtime as _python  # noqa: F401  (registers the `python` kind)
 from . import runtime as _runtime  # noqa: F401  (registers the `wire` runtime kind)
 from .errors import (
     ComponentLoadError,
