@@ -47,9 +47,6 @@ class Resources:
         self._items: dict[int, object] = {}
         self._reps = itertools.count(1)
 
-    def __contains__(self, rep: int) -> bool:
-        return rep in self._items
-
     def add(self, obj: object) -> int:
         rep = next(self._reps)
         self._items[rep] = obj
@@ -68,6 +65,10 @@ class Resources:
 
     def drop(self, rep: int) -> None:
         self._items.pop(rep, None)
+
+    def pop(self, rep: int) -> object | None:
+        """The object behind `rep` (None if there is none), no longer kept."""
+        return self._items.pop(rep, None)
 
 
 @dataclass

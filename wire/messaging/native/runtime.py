@@ -124,6 +124,9 @@ class NativeInstance(SandboxedInstance):
             raise trap_error(
                 e, what or self.world.export, self.where, self.limits.deadline_ms
             ) from e
+        except BaseException:  # a host function's own failure ended the call: never reuse it
+            self.broken = True
+            raise
 
 
 class NativeRuntime(StartedRuntime[NativeInstance]):

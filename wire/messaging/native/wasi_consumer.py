@@ -139,8 +139,8 @@ def _trace(_store: object) -> str:
 
 @_fallible
 def _send(store: wasmtime.Store, client: ResourceAny, channel: str, ms: list[Record]) -> None:
-    current().resources.take(_rep(store, client), _Client)
     call = current()
+    call.resources.take(_rep(store, client), _Client)
     for m in ms:
         call.send(_outgoing(m, channel))
 
@@ -241,15 +241,13 @@ class Guest:
         return err
 
     def _error_text(self, res: Any) -> str | None:
+        """None for an `ok`, else what the `error` resource returned says."""
         if not isinstance(res, ResourceAny):
             return None
-        call = current_or_none()
         rep = _rep(self.store, res)
-        if call is None:
-            return "an error"
-        found = call.resources.get(rep, _Error) if rep in call.resources else None
-        call.resources.drop(rep)
-        return found.message if found is not None else "an error"
+        call = current_or_none()
+        found = call.resources.pop(rep) if call is not None else None
+        return found.message if isinstance(found, _Error) else "an error"
 
 
 def bind(store: wasmtime.Store, instance: Instance, where: str) -> Guest:
