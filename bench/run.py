@@ -19,6 +19,7 @@ import bench_bounds  # noqa: E402
 import bench_call  # noqa: E402
 import bench_fastpath  # noqa: E402
 import bench_graphql  # noqa: E402
+import bench_inline  # noqa: E402
 import bench_messaging  # noqa: E402
 import bench_telemetry  # noqa: E402
 import bench_ts  # noqa: E402
@@ -29,6 +30,7 @@ if __name__ == "__main__":
     bench_bounds.main()
     bench_fastpath.main()
     bench_ts.main()
+    bench_inline.main()
     bench_graphql.main()
     bench_messaging.main()
     bench_telemetry.main()

@@ -135,9 +135,14 @@ def test_the_python_blocks_run() -> None:
 @pytest.mark.parametrize("marker", ["g.channel(", "MessagingComponent("])
 def test_the_messaging_fragments_make_a_valid_typegraph(marker: str) -> None:
     """The fragments of *Messaging*, run in a typegraph that declares what they use."""
-    from typegraph import Graph, MessagingComponent, Policy, WireRuntime, t, typegraph
+    fragments = [b for b in blocks(README, "python") if marker in b]
+    assert fragments
+    for fragment in fragments:
+        _fragment_typegraph(fragment, marker)
 
-    (fragment,) = [b for b in blocks(README, "python") if marker in b]
+
+def _fragment_typegraph(fragment: str, marker: str) -> None:
+    from typegraph import Graph, MessagingComponent, Policy, WireRuntime, t, typegraph
 
     @typegraph(name="readme")
     def readme(g: Graph) -> None:

@@ -23,6 +23,7 @@ from .materializer import Materializer
 from .messaging import MessagingComponent
 from .model import Backoff
 from .policy import Policy, PolicyOn
+from .python import PythonRuntime
 from .reflected import ReflectedRuntime
 from .runtime import WireRuntime
 from .schema import function_schemas, json_schema
@@ -42,6 +43,7 @@ __all__ = [
     "MessagingComponent",
     "Policy",
     "PolicyOn",
+    "PythonRuntime",
     "ReflectedRuntime",
     "Type",
     "Typegraph",

@@ -80,7 +80,7 @@ class Instances:
 
 @dataclass(frozen=True)
 class Runtime:
-    """Where materializers run: a component of `kind` (`wire`, `messaging`, ...)."""
+    """Where materializers run: a component of `kind` (`wire`, `messaging`, `python`, ...)."""
 
     name: str
     kind: str
@@ -253,7 +253,7 @@ def read(document: Document) -> Model:
         runtimes[name] = Runtime(
             name=name,
             kind=r["kind"],
-            component=r["component"],
+            component=r.get("component", ""),  # none for kind `python`: wire's own
             instances=Instances(inst.get("policy", "fresh"), inst.get("size", DEFAULT_POOL_SIZE)),
             limits=Limits(
                 lim.get("deadline_ms", DEFAULT_DEADLINE_MS),

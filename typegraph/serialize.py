@@ -16,6 +16,7 @@ from .materializer import Materializer
 from .messaging import CHANNEL_MESSAGE, MessagingComponent
 from .names import check_name, pascal_case, unique_name
 from .policy import Policy, PolicyLike, PolicyOn
+from .python import PythonRuntime
 from .runtime import WireRuntime
 from .types import (
     UNSET,
@@ -308,11 +309,9 @@ class _Serializer:
         node: Node = {"kind": rt.kind}
         if isinstance(rt, MessagingComponent):
             node["world"] = rt.world
-        node |= {
-            "component": rt.component,
-            "instances": instances,
-            "limits": limits,
-        }
+        if not isinstance(rt, PythonRuntime):  # an inline runtime runs wire's own component
+            node["component"] = rt.component
+        node |= {"instances": instances, "limits": limits}
         if rt.channels is not None:
             for i, ch in enumerate(rt.channels):
                 if ch not in self.g.channels:

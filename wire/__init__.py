@@ -3,6 +3,7 @@
 from typegraph.model import Limits
 
 from . import core_wire as _core_wire  # noqa: F401  (registers the `core_wire` kind)
+from . import python_runtime as _python  # noqa: F401  (registers the `python` kind)
 from . import reflected as _reflected  # noqa: F401  (registers the `reflected` kind)
 from . import runtime as _runtime  # noqa: F401  (registers the `wire` runtime kind)
 from .errors import (

@@ -28,9 +28,10 @@ def build_python_guest(
     force: bool = False,
     wit_dir: Path = WIT_DIR,
     world: str = WORLD,
+    label: str | None = None,
 ) -> Path:
     """Build the Python guest folder `src` (module `app`) for `world` of the WIT package in
-    `wit_dir` (default: wit-wire)."""
+    `wit_dir` (default: wit-wire); `label` names it in the steps (default: its path)."""
     if importlib.util.find_spec("componentize_py") is None:
         raise BuildError(
             "componentize-py is not installed: pip install 'wire[build]'", where=str(src)
@@ -43,8 +44,9 @@ def build_python_guest(
         _componentize(staged, out, src, wit_dir, world)
 
     return cached_build(
-        src, inputs.digest(), inputs.guest, "componentize-py", make, progress=progress, force=force
-    )
+        src, inputs.digest(), inputs.guest, "componentize-py", make,
+        progress=progress, force=force, label=label,
+    )  # fmt: skip
 
 
 def _componentize(staged: Path, out: Path, src: Path, wit_dir: Path, world: str) -> None:

@@ -33,13 +33,14 @@ def cached_build(
     *,
     progress: Progress | None = None,
     force: bool = False,
+    label: str | None = None,
 ) -> Path:
     """`<cache>/builds/<digest>.wasm`, made by `make` from a staged copy of `files` unless
-    it exists (and not `force`)."""
+    it exists (and not `force`). Its steps name `src`, or `label`."""
     say = progress or (lambda _msg: None)
     builds = cache_dir("builds")
     out = builds / f"{digest}.wasm"
-    name = steps.shown(src)
+    name = label or steps.shown(src)
     with steps.step(f"build {name}", hint=f"{tool}; {HINTS.get(tool, '')}") as step:
         if out.exists() and not force:
             say(f"up to date: {src} ({out.name})")

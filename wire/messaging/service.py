@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..hostcalls import CallerContext
@@ -29,7 +29,7 @@ from .dead_letters import DeadLetters
 from .errors import InvalidPayload, MessagingError, PermissionDenied
 from .guest_ops import DELIVERY, OUTBOX, Receivers, register_ops
 from .message import ChannelSpec, Message
-from .native import native_runtime
+from .native import configured_bindings, native_runtime
 from .outcome import Failed, Handled, Outcome, Rejected, reason_of
 from .settle import Counts, SettlePolicy, policy_for
 from .stream import Dropped, Received, Stream
@@ -120,8 +120,28 @@ class MessagingService:
         if self.broker.lease_s is not None:
             self._lease_keeper = asyncio.create_task(self._keep_leases(self.broker.lease_s / 3))
         if consume:
+            # First: a first-draft wasi:messaging component's `configure` that fails (or asks
+            # for a channel it may not use) fails the start before anything is subscribed.
+            configured = await configured_bindings(self)
             for b in self.bindings:
                 await self._bind(b)
+            for b in configured:
+                await self.bind(b)
+
+    async def bind(self, b: Binding) -> None:
+        """Subscribe one more binding now (what a first-draft wasi:messaging component asks
+        for, at start or while it runs); one already bound is left as it is."""
+        key = (b.function, b.channel)
+        if key in self._policies:
+            return
+        self.bindings.append(b)
+        dead_letter = self.dead_letter_spec(b.channel, b.dead_letter)
+        self._policies[key] = policy_for(
+            b, self.counts, self.broker, self.dead_letters, dead_letter
+        )
+        if (rt := native_runtime(self.host, b.function)) is not None:
+            self._native[key] = rt
+        await self._bind(b)
 
     async def _bind(self, b: Binding) -> None:
         ch = self.channels[b.channel]
@@ -215,11 +235,22 @@ class MessagingService:
         self._working.update(batch)
         handle = tracing.handling(self._handle, self.broker.name)  # itself unless tracing
         try:
-            outcomes = await self.host.run(lambda: [handle(b, d) for d in batch])
+            outcomes = await self.host.run(lambda: self._handle_batch(b, batch, handle))
             for d, outcome in zip(batch, outcomes, strict=True):
                 await policy.settle(d, outcome)
         finally:
             self._working.difference_update(batch)
+
+    def _handle_batch(
+        self, b: Binding, batch: list[Delivery], handle: Callable[[Binding, Delivery], Outcome]
+    ) -> list[Outcome]:
+        """On a worker thread: run `b`'s function on each delivery of `batch` with `handle`
+        (`_handle`, traced or not); a first-draft wasi:messaging component's handler takes
+        them all at once."""
+        native = self._native.get((b.function, b.channel))
+        if native is not None and native.batched():
+            return native.deliver_batch(self, b, batch)
+        return [handle(b, d) for d in batch]
 
     def _handle(self, b: Binding, d: Delivery) -> Outcome:
         """On a worker thread: run `b`'s function on `d`'s message."""

@@ -1,5 +1,5 @@
 """Components written for a messaging world, run unchanged: `wasi:messaging@0.2.0-draft`
-and `wasmcloud:messaging@0.2.0` (WIT in wit/messaging/).
+(both of its drafts) and `wasmcloud:messaging@0.2.0` (WIT in wit/messaging/).
 
 The host links the world's imports itself (send, request, reply / publish, request go
 through the `MessagingService`, on the channels the runtime is granted, payloads checked
@@ -7,6 +7,14 @@ against the channel's type) and delivers each message of a bound channel to the 
 handler export; an error or a trap is a failed attempt (retried, then dead-lettered).
 """
 
-from .runtime import WORLDS, NativeRuntime, NotCallable, World, native_runtime
+from .runtime import NativeRuntime, NotCallable, configured_bindings, native_runtime
+from .worlds import WORLDS, World
 
-__all__ = ["WORLDS", "NativeRuntime", "NotCallable", "World", "native_runtime"]
+__all__ = [
+    "WORLDS",
+    "NativeRuntime",
+    "NotCallable",
+    "World",
+    "configured_bindings",
+    "native_runtime",
+]

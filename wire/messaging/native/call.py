@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from ...errors import WireError
 from ...hostcalls import CallerContext
 from ...validation import describe
 from ..broker import Delivery
-from ..errors import InvalidPayload, PermissionDenied, RequestTimeout
+from ..errors import InvalidPayload, MessagingError, PermissionDenied, RequestTimeout
 from ..message import Message
 
 if TYPE_CHECKING:
@@ -65,17 +66,28 @@ class Resources:
     def drop(self, rep: int) -> None:
         self._items.pop(rep, None)
 
+    def pop(self, rep: int) -> object | None:
+        """The object behind `rep` (None if there is none), no longer kept."""
+        return self._items.pop(rep, None)
+
 
 @dataclass
 class Call:
-    """One delivery being handled by a guest of runtime `ctx.runtime`."""
+    """One delivery being handled by a guest of runtime `ctx.runtime` (or, for the first
+    wasi:messaging draft, a batch of them, or its `configure`)."""
 
     svc: MessagingService
     ctx: CallerContext
-    delivery: Delivery
+    delivery: Delivery | None
     resources: Resources
     timeout_s: float  # the default wait of a request: the runtime's deadline
     where: str = field(init=False)
+    # The first draft: the deliveries handed to the guest's `handler` at once, by the id
+    # their messages carry, and what the guest said of each (True: complete, False: abandon).
+    batch: dict[str, Delivery] = field(default_factory=dict)
+    settled: dict[str, bool] = field(default_factory=dict)
+    due: float | None = None  # when the guest's call must end (monotonic)
+    last_error: str = ""  # what the first draft's `error.trace()` says
 
     def __post_init__(self) -> None:
         self.where = f"{self.ctx.typegraph}/{self.ctx.runtime}"
@@ -83,21 +95,51 @@ class Call:
     def send(self, message: Message) -> None:
         ch = self._checked(message)
         log.debug("%s sends on %s", self.where, message.topic)
-        self._run(self.svc.broker.send(ch.spec, message))
+        self.run(self.svc.broker.send(ch.spec, message))
 
     def request(self, message: Message, timeout_s: float | None, expected: int) -> list[Message]:
         ch = self._checked(message)
         coro = self.svc.broker.request(
             ch.spec, message, timeout=timeout_s or self.timeout_s, expected=max(1, expected)
         )
-        return self._run(coro)
+        return self.run(coro)
 
     def reply(self, request: Message, reply: Message) -> None:
         if not request.reply_to:
             raise OpError(
                 "other", f"the message on {request.topic!r} is not a request: it has no reply topic"
             )
-        self._run(self.svc.broker.reply(request, reply))
+        self.run(self.svc.broker.reply(request, reply))
+
+    def receive(self, channel: str, timeout_s: float) -> tuple[str, Delivery] | None:
+        """The next message of `channel` for this runtime within `timeout_s` (the `receive`
+        op's lease applies): its id and delivery, or None."""
+        try:
+            self.svc.check_grant(self.ctx, channel)
+        except (PermissionDenied, MessagingError) as e:
+            raise OpError("permission-denied", str(e)) from None
+        got = self.run(self.svc.receivers.receive(self.ctx.runtime, channel, timeout_s))
+        return None if got is None else (got[0], got[1])
+
+    def settle(self, rid: str, complete: bool) -> None:
+        """Complete or abandon message `rid`: one of the batch being handled (settled as
+        the guest says once its handler returns: acked, or a failed attempt) or one taken
+        with `receive` (acked or given back now)."""
+        if rid in self.batch:
+            if rid in self.settled:
+                said = "completed" if self.settled[rid] else "abandoned"
+                raise OpError("other", f"message {rid} was {said} already")
+            self.settled[rid] = complete
+            return
+        try:
+            d = self.svc.receivers.settle_target(self.ctx, rid)
+        except MessagingError as e:
+            raise OpError("other", str(e)) from None
+        self.run(d.ack() if complete else d.nack())
+
+    def remaining_s(self) -> float:
+        """Seconds left before the guest's deadline (its runtime's deadline if unknown)."""
+        return self.timeout_s if self.due is None else max(0.0, self.due - time.monotonic())
 
     def _checked(self, message: Message) -> Any:
         """The channel of `message` if this runtime may use it and the payload fits its type."""
@@ -123,7 +165,7 @@ class Call:
             )
         return ch
 
-    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
         try:
             return self.svc.run(coro)
         except RequestTimeout as e:

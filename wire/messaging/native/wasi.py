@@ -26,6 +26,9 @@ def _iface(name: str) -> str:
     return f"wasi:messaging/{name}@{VERSION}"
 
 
+EXPORTS = _iface("incoming-handler")  # what a component of this world exports
+
+
 @dataclass
 class _Client:
     name: str

@@ -22,6 +22,9 @@ def _iface(name: str) -> str:
     return f"wasmcloud:messaging/{name}@{VERSION}"
 
 
+EXPORTS = _iface("handler")  # what a component of this world exports
+
+
 def _record(subject: str, body: bytes, reply_to: str | None) -> Record:
     r = Record()
     for key, value in (("subject", subject), ("body", body), ("reply-to", reply_to)):
@@ -34,9 +37,9 @@ def _publish(_store: object, msg: Record) -> str | None:
     subject: str = getattr(msg, "subject")  # noqa: B009 (Record attributes are dynamic)
     body = bytes(getattr(msg, "body"))  # noqa: B009
     reply_to: str | None = getattr(msg, "reply-to")
-    handled = call.delivery.message
+    handled = call.delivery.message if call.delivery is not None else None
     try:
-        if handled.reply_to and subject == handled.reply_to:
+        if handled is not None and handled.reply_to and subject == handled.reply_to:
             call.reply(handled, Message(subject, body))
         else:
             call.send(Message(subject, body, JSON, {}, reply_to))
