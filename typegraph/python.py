@@ -40,6 +40,8 @@ class PythonRuntime(WireRuntime):
     Only its own source travels: closures are refused, and what it needs beyond builtins it
     imports itself (the standard library)."""
 
+    kind = KIND
+
     def __init__(
         self,
         name: str | None = None,

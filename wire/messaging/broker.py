@@ -241,20 +241,25 @@ class Broker(ABC):
         sending keeps a durable channel's messages by itself."""
         return None
 
-    async def send(self, channel: ChannelSpec, message: Message) -> None:
+    async def send(self, channel: ChannelSpec, message: Message, *, trace: bool = True) -> None:
         """Publish `message`; over a broker restart, keep trying for `send_timeout`. While
-        tracing, in a span of its own whose context the message carries (`traceparent`)."""
-        if not tracing.active:
+        tracing, in a span of its own whose context the message carries (`traceparent`);
+        `trace=False`: the message carries its trace already (see `traced`)."""
+        if not (trace and tracing.active):
             return await self._send_retrying(channel, message)
         with tracing.publishing(self.name, channel.name):
-            traced = Message(
-                message.topic,
-                message.data,
-                message.content_type,
-                tracing.inject(message.metadata),
-                message.reply_to,
-            )
-            await self._send_retrying(channel, traced)
+            await self._send_retrying(channel, self.traced(message))
+
+    @staticmethod
+    def traced(message: Message) -> Message:
+        """`message` carrying the current trace context (its `traceparent`)."""
+        return Message(
+            message.topic,
+            message.data,
+            message.content_type,
+            tracing.inject(message.metadata),
+            message.reply_to,
+        )
 
     async def _send_retrying(self, channel: ChannelSpec, message: Message) -> None:
         self.check_size(channel, message)

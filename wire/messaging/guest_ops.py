@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..hostcalls import CallerContext, HostcallRegistry
 from ..paths import OPS_DIR
-from ..telemetry import metrics
+from ..telemetry import metrics, tracing
 from .broker import Delivery, Subscription
 from .errors import InvalidPayload, MessagingError
 from .message import ERROR, Message
@@ -145,12 +145,15 @@ def register_ops(reg: HostcallRegistry, svc: MessagingService) -> None:
 
     def send(ctx: CallerContext, a: dict[str, Any]) -> None:
         svc.check_grant(ctx, a["channel"])
-        outgoing = svc.outgoing(a["channel"], a["payload"], a.get("metadata"))
+        spec, message = svc.outgoing(a["channel"], a["payload"], a.get("metadata"))
         outbox = ctx.extra.get(OUTBOX)
-        if outbox is not None:  # a handler's: published after it returns, before the ack
-            outbox.append(outgoing)
-        else:
-            svc.run(svc.broker.send(*outgoing))
+        if outbox is None:
+            svc.run(svc.broker.send(spec, message))
+        elif not tracing.active:  # a handler's: published after it returns, before the ack
+            outbox.append((spec, message))
+        else:  # the send's span is here, in the guest's call; the publish comes later
+            with tracing.publishing(svc.broker.name, spec.name):
+                outbox.append((spec, svc.broker.traced(message)))
 
     def request(ctx: CallerContext, a: dict[str, Any]) -> dict[str, Any]:
         svc.check_grant(ctx, a["channel"])

@@ -76,7 +76,7 @@ async def publish(broker: Broker, outcome: Handled) -> Failed | None:
     refused one (the attempt then counts as failed: the next one sends them again)."""
     for spec, message in outcome.outbox or ():
         try:
-            await broker.send(spec, message)
+            await broker.send(spec, message, trace=False)  # traced when it was sent
         except Exception as e:
             return Failed(reason_of(e))
     return None
