@@ -190,11 +190,11 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
         linker = Linker(self.engine.wasm)
         linker.add_wasip2()
         dispatch = self.hostcalls.dispatch
+        # A hostcall outside `handle` (during `init`, say) has no caller of its own.
+        outside = CallerContext(self.typegraph, self.spec.name, http=self.spec.http)
 
         def hostcall(op: str, args: str) -> tuple[bool, str]:
-            return dispatch(
-                current_caller() or CallerContext(self.typegraph, self.spec.name), op, args
-            )
+            return dispatch(current_caller() or outside, op, args)
 
         path.link_hostcall(linker, hostcall)
         return linker
@@ -221,7 +221,6 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
             policy = self._policy
             assert policy is not None
             started = None  # loading the component is not the guest's time
-        ctx = CallerContext(self.typegraph, self.spec.name, function, self.logger, extra or {})
         stack: list[CallerContext] = _callers.__dict__.setdefault("stack", [])
         if len(stack) >= self.max_depth:
             chain = " -> ".join(f"{c.runtime}.{c.function or '?'}" for c in stack)
@@ -231,6 +230,9 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
                 where=self.where,
             )
         due = (_monotonic() if started is None else started) + self._deadline_s
+        ctx = CallerContext(
+            self.typegraph, self.spec.name, function, self.logger, extra or {}, due, self.spec.http
+        )
         inst = policy.acquire(nested=bool(stack), due=due)
         stack.append(ctx)
         try:
