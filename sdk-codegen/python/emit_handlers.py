@@ -16,8 +16,8 @@ def emit_handlers(model: GuestModel, writer: TypeWriter, header: str) -> str:
     runtime_names = {"Ctx", "OpSpec"} | _builtins_used(model.ops, writer)
     lines = [header, "", "from __future__ import annotations", ""]
     lines += ["from abc import ABC, abstractmethod", ""]
-    lines += _import("runtime", runtime_names, relative=True)
-    lines += _import("types", _types_used(model.ops, writer), relative=True)
+    lines += import_names("runtime", runtime_names, relative=True)
+    lines += import_names("types", _types_used(model.ops, writer), relative=True)
     lines += ["", "", "class Handlers(ABC):"]
     lines.append(f'    """The ops of component {model.component!r}: implement each in app.py."""')
     for op in model.ops:
@@ -50,8 +50,10 @@ def emit_app(model: GuestModel, writer: TypeWriter) -> str:
         "from __future__ import annotations",
         "",
     ]
-    lines += _import("wire_sdk", {"Ctx", "Handlers", "export"} | _builtins_used(model.ops, writer))
-    lines += _import("wire_sdk.types", _types_used(model.ops, writer))
+    lines += import_names(
+        "wire_sdk", {"Ctx", "Handlers", "export"} | _builtins_used(model.ops, writer)
+    )
+    lines += import_names("wire_sdk.types", _types_used(model.ops, writer))
     lines += ["", "", f"class {cls}(Handlers):"]
     for i, op in enumerate(model.ops):
         lines += [""] if i else []
@@ -103,7 +105,7 @@ def _builtins_used(ops: tuple[Op, ...], writer: TypeWriter) -> set[str]:
     return used
 
 
-def _import(module: str, names: set[str], *, relative: bool = False) -> list[str]:
+def import_names(module: str, names: set[str], *, relative: bool = False) -> list[str]:
     if not names:
         return []
     ordered = sorted(names, key=_isort_key)
