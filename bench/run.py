@@ -21,6 +21,7 @@ import bench_fastpath  # noqa: E402
 import bench_graphql  # noqa: E402
 import bench_messaging  # noqa: E402
 import bench_ts  # noqa: E402
+import bench_typed_calls  # noqa: E402
 import issue11  # noqa: E402
 
 if __name__ == "__main__":
@@ -29,5 +30,6 @@ if __name__ == "__main__":
     bench_fastpath.main()
     bench_ts.main()
     bench_graphql.main()
+    bench_typed_calls.main()
     bench_messaging.main()
     issue11.main()

@@ -100,3 +100,11 @@ def test_process_scaling_rows(capsys: pytest.CaptureFixture[str]) -> None:
     bench_scaling.report(control, rows)
     out = capsys.readouterr().out
     assert "control: sha256" in out
+
+
+def test_typed_calls_against_gql_from_a_guest(capsys: pytest.CaptureFixture[str]) -> None:
+    import bench_typed_calls as bench
+
+    bench.main()  # it checks every result of both ways
+    out = capsys.readouterr().out
+    assert "ctx.fn.add (call op)" in out and "a typed call costs" in out

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from ..model import Callee, GuestModel, Scalar, refs_in, walk
-from .emit_handlers import LINE, import_names
+from .emit_handlers import LINE, docstring, import_names
 from .emit_types import TypeWriter
 from .names import function_names
 
@@ -36,7 +36,7 @@ def emit_functions(model: GuestModel, writer: TypeWriter, header: str) -> str:
     lines += ["", "# (function name, its arguments) -> its result, through the `call` hostcall op."]
     lines += ["CallFunction = Callable[[str, Mapping[str, object]], Any]"]
     lines += ["", "", "class Functions:"]
-    lines += _docstring(_CLASS_DOC.format(typegraph=model.typegraph), "    ")
+    lines += docstring(_CLASS_DOC.format(typegraph=model.typegraph), "    ")
     lines += [
         "",
         "    def __init__(self, call: CallFunction) -> None:",
@@ -60,21 +60,7 @@ def _method(method: str, fn: Callee, writer: TypeWriter) -> list[str]:
     call = f"        result: {out} = self._call({name}, args)"
     if len(call) > LINE:
         call = f"        result: {out} = self._call(\n            {name}, args\n        )"
-    return [head, *_docstring(doc, "        "), call, "        return result"]
-
-
-def _docstring(text: str, indent: str) -> list[str]:
-    """A docstring of `text`, wrapped at spaces within LINE."""
-    lines: list[str] = []
-    current = ""
-    for word in f'"""{text}'.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if current and len(indent) + len(candidate) + 3 > LINE:
-            lines.append(indent + current)
-            current = word
-        else:
-            current = candidate
-    return [*lines, f'{indent}{current}"""']
+    return [head, *docstring(doc, "        "), call, "        return result"]
 
 
 def _refs(fn: Callee) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ def emit_handlers(model: GuestModel, writer: TypeWriter, header: str) -> str:
     for op in model.ops:
         lines += ["", "    @abstractmethod"]
         lines += _signature(methods[op.name], op, writer)
-        lines.append(f'        """{_op_doc(op)}"""')
+        lines += docstring(_op_doc(op), "        ")
     lines += ["", "", "OPS: dict[str, OpSpec] = {"]
     for op in model.ops:
         args = f"{json.dumps(methods[op.name])}, object_input={_object_input(model, op)}"
@@ -72,6 +72,20 @@ def _signature(method: str, op: Op, writer: TypeWriter) -> list[str]:
         return [line]
     return [f"    def {method}(", "        self,", f"        inp: {inp},", "        ctx: Ctx,",
             f"    ) -> {out}:"]  # fmt: skip
+
+
+def docstring(text: str, indent: str) -> list[str]:
+    """A docstring of `text`, wrapped at spaces within LINE."""
+    lines: list[str] = []
+    current = ""
+    for word in f'"""{text}'.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and len(indent) + len(candidate) + 3 > LINE:
+            lines.append(indent + current)
+            current = word
+        else:
+            current = candidate
+    return [*lines, f'{indent}{current}"""']
 
 
 def _op_doc(op: Op) -> str:

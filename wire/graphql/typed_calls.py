@@ -29,6 +29,8 @@ from .errors import RequestTimeout
 from .limits import Deadline
 from .policies import Policies, Request
 
+_ANONYMOUS_INTERNAL = ANONYMOUS.as_internal()  # made once: a caller without credentials
+
 
 class CallOp:
     """The `call` op (`wit/ops/call.json`) of one host; a `Gateway` registers it."""
@@ -42,7 +44,7 @@ class CallOp:
         where = f"{self.host.name}.{name}"
         fn = self.host.function(name)  # unknown_function
         caller = ctx.extra.get("auth")
-        auth = caller if isinstance(caller, AuthContext) else ANONYMOUS
+        auth = caller if isinstance(caller, AuthContext) else _ANONYMOUS_INTERNAL
         shared = ctx.extra.get("deadline")
         deadline = shared if isinstance(shared, Deadline) else None
         if deadline is not None:

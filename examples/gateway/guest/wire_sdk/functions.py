@@ -10,6 +10,7 @@ from typing import Any
 
 from .types import (
     AddManyInput,
+    AddManyTypedInput,
     AreaInput,
     ChainInput,
     DropNoteInput,
@@ -41,6 +42,12 @@ class Functions:
     def add_many(self, args: AddManyInput) -> list[int]:
         """Function `add_many` (exposed, read). `n` gql hostcalls to `add`."""
         result: list[int] = self._call("add_many", args)
+        return result
+
+    def add_many_typed(self, args: AddManyTypedInput) -> list[int]:
+        """Function `add_many_typed` (exposed, read). `n` typed calls to `add` (`ctx.fn.add`: the
+        `call` hostcall, no GraphQL)."""
+        result: list[int] = self._call("add_many_typed", args)
         return result
 
     def area(self, args: AreaInput) -> float:
