@@ -213,6 +213,36 @@ def test_the_cap_is_configurable(
         OutboundHttp()
 
 
+def test_the_http_grants_reach_the_model_and_the_document_schema() -> None:
+    import typegraph
+    from typegraph import model
+
+    doc = fetch_document(Path("guest.wasm"), ["api.example.com", "https://[::1]:8443"])
+    assert doc["runtimes"]["fetcher"]["grants"] == {
+        "http": ["api.example.com", "https://[::1]:8443"]
+    }
+    assert model.read(doc).runtimes["fetcher"].http == {"api.example.com", "https://[::1]:8443"}
+    doc["runtimes"]["fetcher"]["grants"]["http"] = ["http://h/x"]
+    with pytest.raises(typegraph.TypegraphError, match="grants"):
+        typegraph.validate_document(doc)
+
+
+def test_a_registry_closes_the_ops_connections(
+    services: tuple[WebService, WebService], wat: Callable[[str], Path]
+) -> None:
+    http = OutboundHttp()
+    registry = default_registry(http=http)
+    with Host(
+        fetch_document(wat("hostcaller"), [services[0].grant]), Path("/"), hostcalls=registry
+    ) as host:
+        assert Fetcher(host)("GET", f"{services[0].url}/hello")["status"] == 200
+    client = http.client
+    assert not client.is_closed  # a registry given to a host is its owner's to close
+    registry.close()
+    assert client.is_closed
+    assert not http.client.is_closed  # a later request gets a new client
+
+
 def test_a_runtime_without_grants_reaches_nothing(
     wat: Callable[[str], Path], services: tuple[WebService, WebService]
 ) -> None:

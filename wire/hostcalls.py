@@ -63,6 +63,7 @@ class HostcallRegistry:
 
     def __init__(self) -> None:
         self._ops: dict[str, HostcallOp] = {}
+        self._closers: list[Callable[[], None]] = []
 
     def __contains__(self, name: str) -> bool:
         return name in self._ops
@@ -109,6 +110,16 @@ class HostcallRegistry:
 
         return deco
 
+    def on_close(self, fn: Callable[[], None]) -> None:
+        """Run `fn` when the registry is closed (an op's connections, say)."""
+        self._closers.append(fn)
+
+    def close(self) -> None:
+        """Release what the ops hold (a host closes the registry it made)."""
+        closers, self._closers = self._closers, []
+        for fn in closers:
+            fn()
+
     def dispatch(self, ctx: CallerContext, name: str, args_json: str) -> tuple[bool, str]:
         """Run op `name`: (True, result JSON) or (False, error JSON `{code, message}`)."""
         op = self._ops.get(name)
@@ -153,5 +164,7 @@ def default_registry(*, http: OutboundHttp | None = None) -> HostcallRegistry:
     runtime is granted; `http` sets its limits, default `OutboundHttp()`)."""
     reg = HostcallRegistry()
     reg.register_spec(OPS_DIR / "log.json", _log_op)
-    reg.register_spec(OPS_DIR / "http.json", http or OutboundHttp())
+    http = http or OutboundHttp()
+    reg.register_spec(OPS_DIR / "http.json", http)
+    reg.on_close(http.close)  # its pooled connections
     return reg
