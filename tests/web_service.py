@@ -16,6 +16,7 @@ Routes:
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -157,6 +158,11 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     pets: Pets
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that stops reading (a size cap, a timeout) is no error of the service."""
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
 
 
 @dataclass

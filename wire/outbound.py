@@ -8,8 +8,9 @@ redirect to it: redirects are followed (at most `max_redirects`) only within the
 
 The op runs on the calling guest's worker thread with a shared synchronous httpx client.
 `timeout_ms` (default, and at most: what is left of the guest's deadline) bounds
-connecting, sending and each wait for the server, and reading the body in all; the body is
-read up to `max_response_bytes` (default 1 MiB, `WIRE_HTTP_MAX_RESPONSE_BYTES`).
+connecting, sending and each wait for the server, and the exchange as a whole (checked as
+the body arrives); the body is read up to `max_response_bytes` (default 1 MiB,
+`WIRE_HTTP_MAX_RESPONSE_BYTES`).
 """
 
 from __future__ import annotations
@@ -246,11 +247,13 @@ class OutboundHttp:
 
     def _timeout(self, args: dict[str, Any], where: str) -> HttpTimeout:
         asked = args.get("timeout_ms")
-        limit = f"its timeout of {asked} ms" if asked else "the guest's deadline"
+        limit = (
+            f"within its timeout of {asked} ms (or by the guest's deadline, if sooner)"
+            if asked
+            else "by the guest's deadline"
+        )
         return HttpTimeout(
-            f"{args['method']} {args['url']}: no complete response within {limit} (or the "
-            "guest's deadline, whichever came first)",
-            where=where,
+            f"{args['method']} {args['url']}: no complete response {limit}", where=where
         )
 
     def _too_large(self, args: dict[str, Any], where: str, why: str) -> ResponseTooLarge:
@@ -263,9 +266,11 @@ class OutboundHttp:
 
 
 def _end(ctx: CallerContext, timeout_ms: int | None) -> float:
-    """When the exchange must be over (monotonic): after `timeout_ms`, and by the guest's
-    deadline."""
-    end = time.monotonic() + (timeout_ms / 1000 if timeout_ms else DEFAULT_TIMEOUT_S)
+    """When the exchange must be over (monotonic): after `timeout_ms`, by the guest's
+    deadline (without `timeout_ms`: at the guest's deadline)."""
+    if timeout_ms is None:
+        return ctx.due if ctx.due is not None else time.monotonic() + DEFAULT_TIMEOUT_S
+    end = time.monotonic() + timeout_ms / 1000
     return end if ctx.due is None else min(end, ctx.due)
 
 
