@@ -23,6 +23,7 @@ import bench_inline  # noqa: E402
 import bench_messaging  # noqa: E402
 import bench_telemetry  # noqa: E402
 import bench_ts  # noqa: E402
+import bench_typed_calls  # noqa: E402
 import issue11  # noqa: E402
 
 if __name__ == "__main__":
@@ -32,6 +33,7 @@ if __name__ == "__main__":
     bench_ts.main()
     bench_inline.main()
     bench_graphql.main()
+    bench_typed_calls.main()
     bench_messaging.main()
     bench_telemetry.main()
     issue11.main()

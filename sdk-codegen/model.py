@@ -3,7 +3,8 @@
 A typegraph document (format `wire-typegraph/1`) describes many runtimes; a guest source
 folder implements every op of the wire runtimes that point at it. `guest_model` walks the
 document once and returns what any SDK emitter needs: ops sorted by name, each with its input
-and output type, and the named types they reach in dependency order (a type comes after the
+and output type, every function of the typegraph (what the guest may call with the `call`
+hostcall op), and the named types they reach in dependency order (a type comes after the
 types it refers to, except along a cycle, where the emitter sees a forward reference).
 """
 
@@ -115,12 +116,25 @@ class Op:
 
 
 @dataclass(frozen=True)
+class Callee:
+    """A function of the typegraph, as a guest calls it (`ctx.fn.<name>`, the `call` op)."""
+
+    name: str
+    input: TypeExpr
+    output: TypeExpr
+    effect: str
+    exposed: bool
+    description: str | None
+
+
+@dataclass(frozen=True)
 class GuestModel:
     typegraph: str
     component: str  # the runtimes' `component` path (relative to the typegraph file)
     runtimes: tuple[str, ...]
     ops: tuple[Op, ...]
     types: tuple[NamedType, ...]  # dependency order
+    functions: tuple[Callee, ...] = ()  # every function of the typegraph, by name
 
     def type(self, name: str) -> NamedType:
         for t in self.types:
@@ -164,7 +178,15 @@ def guest_model(doc: Mapping[str, Any], runtime: str | None = None) -> GuestMode
     for op in ops:
         walker.visit(op.input)
         walker.visit(op.output)
-    return GuestModel(doc.get("name", ""), component, runtimes, ops, tuple(walker.ordered))
+    functions = tuple(
+        walker.callee(name, fn) for name, fn in sorted(doc.get("functions", {}).items())
+    )
+    for fn in functions:
+        walker.visit(fn.input)
+        walker.visit(fn.output)
+    return GuestModel(
+        doc.get("name", ""), component, runtimes, ops, tuple(walker.ordered), functions
+    )
 
 
 @dataclass(frozen=True)
@@ -233,6 +255,17 @@ class TypeWalker:
         inp = self.expr(_as_node(first.node["input"]), f"functions.{first.name}.input")
         out = self.expr(_as_node(first.node["output"]), f"functions.{first.name}.output")
         return Op(name, inp, out, kind, names, first.node.get("description"))
+
+    def callee(self, name: str, fn: Mapping[str, Any]) -> Callee:
+        where = f"functions.{name}"
+        return Callee(
+            name,
+            self.expr(_as_node(fn["input"]), f"{where}.input"),
+            self.expr(_as_node(fn["output"]), f"{where}.output"),
+            fn.get("effect", "read"),
+            bool(fn.get("exposed")),
+            fn.get("description"),
+        )
 
     # -- type expressions
 

@@ -47,7 +47,7 @@ CALLS = [
     Call("identity-full", "identity", FULL, FULL),
     Call("identity-sparse", "identity", SPARSE, SPARSE),
     Call("greet", "greet", {"name": "ada"}, "hello ada"),
-    Call("double-via-gql", "double", {"a": 21}, 42),
+    Call("double-via-call", "double", {"a": 21}, 42),
     Call("count-fresh", "count", {}, 1),
     # Every error path the host can reach.
     Call(

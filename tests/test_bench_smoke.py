@@ -109,3 +109,11 @@ def test_the_telemetry_bench_measures_each_row(capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     rows = [ln for ln in out.splitlines() if "<= 2 µs" in ln]
     assert len(rows) == 4, out
+
+
+def test_typed_calls_against_gql_from_a_guest(capsys: pytest.CaptureFixture[str]) -> None:
+    import bench_typed_calls as bench
+
+    bench.main()  # it checks every result of both ways
+    out = capsys.readouterr().out
+    assert "ctx.fn.add (call op)" in out and "a typed call costs" in out

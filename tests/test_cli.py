@@ -90,7 +90,7 @@ def test_call_runs_as_an_anonymous_client_unless_trusted() -> None:
     assert internal.returncode == 1
     assert (
         "error [policy_denied]: gateway.secret: 'secret' is internal: only guests reach it, "
-        "through the gql hostcall" + ANONYMOUS in internal.stderr
+        "through the gql or call hostcall" + ANONYMOUS in internal.stderr
     ), internal.stderr
     admin_only = wire("call", GATEWAY, "stats")  # a custom policy decides, for anonymous
     assert admin_only.returncode == 1 and "error [policy_denied]" in admin_only.stderr

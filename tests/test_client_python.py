@@ -74,7 +74,7 @@ def test_math_through_the_blocking_client(server: Server, pkgs: dict[str, Any]) 
         assert c.add(a=11, b=2) == 13
         assert c.range(a=1, b=4) == [1, 2, 3, 4]
         assert c.greet(name="Ada") == "hello Ada"
-        assert c.double(a=21) == 42  # the guest calls `add` back through gql
+        assert c.double(a=21) == 42  # the guest calls `add` by name (ctx.fn)
         rec = {k: v for k, v in REC.items() if k not in ("email", "tags")}
         assert c.identity(**rec) == rec
         # optional fields left out come back as null

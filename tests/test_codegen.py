@@ -129,6 +129,7 @@ def test_math_sdk_files(math_doc: dict[str, Any], tmp_path: Path) -> None:
     assert names == [
         "app.py",
         "wire_sdk/__init__.py",
+        "wire_sdk/functions.py",
         "wire_sdk/glue.py",
         "wire_sdk/handlers.py",
         "wire_sdk/runtime.py",
@@ -146,6 +147,38 @@ def test_math_sdk_files(math_doc: dict[str, Any], tmp_path: Path) -> None:
     # count and count_pooled (two runtimes over one folder) share op `count`: one stub.
     assert handlers.count("def count(") == 1
     assert '"Op `count`, for functions count, count_pooled.' in handlers.replace('"""', '"')
+    # ctx.fn: a typed stub per function of the typegraph (count and count_pooled each)
+    functions = (tmp_path / "wire_sdk" / "functions.py").read_text()
+    assert "    def add(self, args: AddInput) -> int:" in functions
+    assert '        result: int = self._call("add", args)' in functions
+    assert "    def identity(self, args: Rec) -> Rec:" in functions
+    assert "    def count_pooled(self, args: CountInput) -> int:" in functions
+    assert '"""Function `count` (exposed, update)."""' in functions
+
+
+def test_every_function_gets_a_stub_whatever_its_runtime(tmp_path: Path) -> None:
+    doc = tricky_document()
+    doc["runtimes"]["other"] = {"kind": "wire", "component": "elsewhere", "instances": {}}
+    doc["materializers"]["far"] = {"runtime": "other", "op": "far", "title": "far", "data": {}}
+    doc["types"]["FarInput"] = struct({"n": {"kind": "integer"}})
+    doc["functions"]["import"] = {  # a keyword, on another runtime, not exposed
+        "input": "FarInput",
+        "output": {"kind": "optional", "item": ref("Color")},
+        "materializer": "far",
+        "effect": "delete",
+        "exposed": False,
+        "policies": [],
+        "description": "Far away.",
+    }
+    codegen.generate(doc, "rt", tmp_path)
+    functions = (tmp_path / "wire_sdk" / "functions.py").read_text()
+    assert "    def import_(self, args: FarInput) -> Color | None:" in functions
+    assert '"""Function `import` (not exposed, delete). Far away."""' in functions
+    assert '        result: Color | None = self._call("import", args)' in functions
+    assert "    def plant(self, args: PlantInput) -> list[Leaf]:" in functions
+    types = (tmp_path / "wire_sdk" / "types.py").read_text()
+    assert "class FarInput(TypedDict):" in types  # a type only another runtime's function uses
+    typecheck_guest(tmp_path)
 
 
 def test_generated_sdk_is_mypy_strict_clean(math_doc: dict[str, Any], tmp_path: Path) -> None:

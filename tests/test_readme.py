@@ -92,6 +92,38 @@ def test_the_gql_signatures_are_the_readmes(tmp_path: Path) -> None:
     assert re.search(r"interface GqlArgs \{\s*query: string;\s*variables\?: ", hostcalls)
 
 
+def test_the_typed_call_and_http_helpers_are_the_readmes(tmp_path: Path) -> None:
+    """`ctx.fn.add(...)`, `ctx.call`, `ctx.http.<method>` and `ctx.fetch(url, {...})` as the
+    README's section says; the math example's `double` as it shows."""
+    text = section("Calling functions and HTTP services from a guest")
+    (snippet,) = blocks(text, "python")
+    app = (REPO / "examples" / "math" / "guest" / "app.py").read_text()
+    assert snippet.splitlines()[1].split("  #")[0].strip() in app
+    ts_app = (REPO / "examples" / "math" / "guest-ts" / "app.ts").read_text()
+    assert "return ctx.fn.add({ a: inp.a, b: inp.a });" in ts_app
+    (typegraph_src, _) = blocks(section("Writing a materializer"), "python")
+    (tmp_path / "typegraph.py").write_text(typegraph_src)
+    wire("codegen", "python", "typegraph.py", "-o", "py", cwd=tmp_path)
+    wire("codegen", "typescript", "typegraph.py", "-o", "ts", cwd=tmp_path)
+    functions = (tmp_path / "py" / "wire_sdk" / "functions.py").read_text()
+    assert "def add(self, args: AddInput) -> int:" in functions
+    runtime = (tmp_path / "py" / "wire_sdk" / "runtime.py").read_text()
+    assert "def call(self, function: str, args: Mapping[str, object]) -> Json:" in runtime
+    methods = re.findall(r"`\.(\w+)`", text.split("in Python;")[0])
+    assert methods == ["put", "patch", "delete"]
+    for method in ["get", "post", "request", *methods]:
+        assert f"    def {method}(" in runtime, method
+    assert "`ctx.http.get(url, headers=..., timeout_ms=...)`, `.post(url, json=...)`" in text
+    ctx = (tmp_path / "ts" / "wire_sdk" / "ctx.ts").read_text()
+    assert "  fetch(url: string, init: FetchInit = {}): FetchResponse {" in ctx
+    assert "  call(args: CallArgs): Json {" in ctx and "`ctx.call({function, args})`" in text
+    ts_runtime = (tmp_path / "ts" / "wire_sdk" / "runtime.ts").read_text()
+    init = re.search(r"interface FetchInit \{(.*?)\n\}", ts_runtime, re.S)
+    assert init is not None
+    fields = re.findall(r"^  (\w+)\?:", init.group(1), re.M)
+    assert f"{{{', '.join(fields)}}}" in text.replace("\n  ", " ")  # {method, headers, ...}
+
+
 def test_the_readmes_wire_commands_do_what_it_says(tmp_path: Path) -> None:
     calls = re.findall(r"`(wire call [^`]+)` → `([^`]+)`", README)
     assert len(calls) >= 2, calls  # the Python and the TypeScript walkthroughs

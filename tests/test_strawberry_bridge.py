@@ -149,7 +149,7 @@ def test_the_example_serves_the_teams_fields_and_the_typegraphs(example: Uvicorn
     body = example.gql('{ hello(name: "team") add(a: 11, b: 2) range(a: 1, b: 3) }')
     assert body == {"data": {"hello": "Hello, team!", "add": 13, "range": [1, 2, 3]}}
     assert example.gql("mutation { count }") == {"data": {"count": 1}}
-    # `double` calls `add` back through the typegraph's own GraphQL (its `gql` hostcall)
+    # `double` calls `add` by name (its `call` hostcall, which the bridge's gateway serves)
     assert example.gql("{ double(a: 21) }") == {"data": {"double": 42}}
 
 

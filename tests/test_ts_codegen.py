@@ -37,8 +37,9 @@ def test_math_sdk_files(math_doc: dict[str, Any], tmp_path: Path) -> None:
     assert names == [
         "app.ts",
         "tsconfig.json",
-        *(f"wire_sdk/{n}" for n in ("ctx.ts", "env.d.ts", "glue.ts", "handlers.ts")),
-        *(f"wire_sdk/{n}" for n in ("hostcalls.ts", "index.ts", "runtime.ts", "types.ts")),
+        *(f"wire_sdk/{n}" for n in ("ctx.ts", "env.d.ts", "functions.ts", "glue.ts")),
+        *(f"wire_sdk/{n}" for n in ("handlers.ts", "hostcalls.ts", "index.ts", "runtime.ts")),
+        "wire_sdk/types.ts",
     ]
     types = (tmp_path / "wire_sdk" / "types.ts").read_text()
     assert 'export type Shape = "circle" | "square" | "triangle";' in types
@@ -55,6 +56,14 @@ def test_math_sdk_files(math_doc: dict[str, Any], tmp_path: Path) -> None:
     assert "  log(level: LogArgsLevel, message: string): void {" in ctx
     if (REPO / "wit" / "ops" / "gql.json").exists():
         assert '  gql(query: string, options: Omit<GqlArgs, "query"> = {}): GqlResult {' in ctx
+    # ctx.fn: a typed stub per function; ctx.fetch: HTTP through the `http` op
+    assert "  readonly fn: Functions;" in ctx
+    assert "  fetch(url: string, init: FetchInit = {}): FetchResponse {" in ctx
+    functions = (tmp_path / "wire_sdk" / "functions.ts").read_text()
+    assert "  add(args: AddInput): number {" in functions
+    assert '    return this.#call("add", args) as number;' in functions
+    assert "  identity(args: Rec): Rec {" in functions
+    assert "  count_pooled(args: CountInput): number {" in functions
 
 
 def test_both_languages_share_one_walk(math_doc: dict[str, Any]) -> None:

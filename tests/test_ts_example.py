@@ -73,7 +73,7 @@ def test_the_ts_typegraph_mirrors_the_python_one() -> None:
 @pytest.fixture(scope="module", params=sorted(TYPEGRAPHS))
 def host(request: pytest.FixtureRequest) -> Iterator[Host]:
     with Host.load(TYPEGRAPHS[request.param]) as h:
-        Gateway(h)  # serves the guests' `gql` (double calls add through it)
+        Gateway(h)  # serves the guests' `call` (double calls add through it)
         yield h
 
 

@@ -351,6 +351,21 @@ def test_bad_effect_and_runtime_settings() -> None:
             ["runtimes", "r", "grants", "channels", 0],
             "unknown channel 'nope'",
         ),
+        (
+            WireRuntime("g", name="r", http=["api.example.com", "https://h/path"]),
+            ["runtimes", "r", "grants", "http", 1],
+            "http grant 'https://h/path' is not a host: write `host`, `host:port`",
+        ),
+        (
+            WireRuntime("g", name="r", http=["ftp://h"]),
+            ["runtimes", "r", "grants", "http", 0],
+            "http grant 'ftp://h' is not a host",
+        ),
+        (
+            WireRuntime("g", name="r", http=["h:1", "h:1"]),
+            ["runtimes", "r", "grants", "http"],
+            "http grants must not repeat a host",
+        ),
     ]
     for rt, path, fragment in cases:
         raises(

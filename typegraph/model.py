@@ -89,6 +89,9 @@ class Runtime:
     limits: Limits = field(default_factory=Limits)
     channels: frozenset[str] = frozenset()  # the channels its guests may use
     world: str | None = None  # a messaging runtime's world
+    http: frozenset[str] = (
+        frozenset()
+    )  # the HTTP hosts its guests may reach (`[scheme://]host[:port]`)
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,7 @@ def read(document: Document) -> Model:
             ),
             channels=frozenset(r.get("grants", {}).get("channels", ())),
             world=r.get("world"),
+            http=frozenset(r.get("grants", {}).get("http", ())),
         )
     functions = {
         name: Function(

@@ -21,7 +21,9 @@ class WireRuntime:
     ``instances`` is ``"fresh"`` (a new instance per call) or ``"pooled"`` (up to
     ``pool_size`` warm instances). ``concurrency`` bounds the calls it runs at once
     (default: the host's workers but two, and at most ``pool_size``). ``channels`` lists
-    the channels its guests may use (``grants.channels``). ``name`` defaults to the
+    the channels its guests may use (``grants.channels``), ``http`` the HTTP hosts they may
+    reach through the ``http`` hostcall op (``grants.http``: ``"api.example.com"``,
+    ``"127.0.0.1:8080"``, ``"https://api.example.com"``). ``name`` defaults to the
     component's file stem.
     """
 
@@ -38,6 +40,7 @@ class WireRuntime:
         memory_bytes: int = DEFAULT_MEMORY_BYTES,
         channels: Sequence[str] | None = None,
         concurrency: int | None = None,
+        http: Sequence[str] | None = None,
     ) -> None:
         self.component = component
         self.name = name
@@ -47,6 +50,7 @@ class WireRuntime:
         self.memory_bytes = memory_bytes
         self.concurrency = concurrency
         self.channels: tuple[str, ...] | None = None if channels is None else tuple(channels)
+        self.http: tuple[str, ...] | None = None if http is None else tuple(http)
 
     def __repr__(self) -> str:
         return f"WireRuntime({self.component!r}, name={self.name!r})"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
@@ -320,6 +321,8 @@ class _Serializer:
                         [*path, "grants", "channels", i],
                     )
             node["grants"] = {"channels": list(rt.channels)}
+        if rt.http is not None:
+            node.setdefault("grants", {})["http"] = _http_grants(rt.http, [*path, "grants", "http"])
         return node
 
     def _materializer(self, mat: Materializer, path: Path) -> str:
@@ -480,6 +483,24 @@ class _Serializer:
         if cx.op.description is not None:
             node["description"] = cx.op.description
         return node
+
+
+_HTTP_GRANT = re.compile(
+    r"(https?://)?([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?"
+)
+
+
+def _http_grants(grants: Sequence[str], path: Path) -> list[str]:
+    for i, grant in enumerate(grants):
+        if not isinstance(grant, str) or not _HTTP_GRANT.fullmatch(grant):
+            raise TypegraphError(
+                f"http grant {grant!r} is not a host: write `host`, `host:port` or "
+                "`https://host[:port]` (e.g. 'api.example.com', '127.0.0.1:8080')",
+                [*path, i],
+            )
+    if len(set(grants)) != len(grants):
+        raise TypegraphError("http grants must not repeat a host", path)
+    return list(grants)
 
 
 def _positive_int(value: object) -> bool:

@@ -77,13 +77,25 @@ def cmd_import(ns: argparse.Namespace) -> int:
     from wire_codegen import importers
 
     path, out = Path(ns.document), Path(ns.output) if ns.output else None
+    if ns.kind != "openapi" and (ns.http or ns.base_url):
+        raise ImportFailed("--http and --base-url are for `wire import openapi`")
+    if ns.http and out is None:
+        raise ImportFailed("--http writes the forwarding guest next to the typegraph: give -o")
+    if ns.base_url and not ns.http:
+        raise ImportFailed("--base-url is where --http forwards the calls: add --http")
     try:
         document = importers.read_document(path)
         if ns.kind == "jsonschema":
             name = ns.name or path.stem
             result = importers.import_jsonschema(document, name=name, source_name=path.name)
         else:
-            result = importers.import_openapi(document, name=ns.name, source_name=path.name)
+            result = importers.import_openapi(
+                document,
+                name=ns.name,
+                source_name=path.name,
+                http=ns.http,
+                base_url=ns.base_url,
+            )
     except importers.ImporterError as e:
         raise ImportFailed(str(e)) from e
     for issue in result.issues:
@@ -97,11 +109,14 @@ def cmd_import(ns: argparse.Namespace) -> int:
     if out is None:
         sys.stdout.write(result.source)
         return 0
-    if out.exists() and not ns.force and out.read_text() != result.source:
-        raise ImportFailed(f"{out} exists: pass --force to overwrite it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(result.source)
-    _progress(f"wrote {out}")
+    files = {out: result.source} | {out.parent / rel: text for rel, text in result.files.items()}
+    for file, text in files.items():  # nothing is written unless all of it may be
+        if file.exists() and not ns.force and file.read_text() != text:
+            raise ImportFailed(f"{file} exists: pass --force to overwrite it")
+    for file, text in files.items():
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(text)
+        _progress(f"wrote {file}")
     return 0
 
 
@@ -261,6 +276,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--name", help="the root type's (jsonschema) or the typegraph's name")
     s.add_argument("--strict", action="store_true", help="fail, writing nothing, on a warning")
     s.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    s.add_argument(
+        "--http",
+        action="store_true",
+        help="openapi: forward each call to the service (writes the guest http_guest/ next to -o)",
+    )
+    s.add_argument("--base-url", help="with --http: the service's URL (default: its first server)")
     s.set_defaults(run=cmd_import)
 
     s = sub.add_parser("build", help="build a guest folder into a component (cached)")

@@ -103,6 +103,7 @@ class Host:
         self.name = tg.name
         self.base_dir = base_dir
         self.engine = engine or default_engine()
+        self._own_hostcalls = hostcalls is None  # closed with the host
         self.hostcalls = hostcalls or default_registry()
         self.workers = Workers(max_workers, name="wire-guest", where=self.name)
         env = RuntimeEnv(
@@ -253,6 +254,8 @@ class Host:
         self.workers.close(wait=True)
         for rt in self.runtimes.values():
             rt.close()
+        if self._own_hostcalls:
+            self.hostcalls.close()
 
     def __enter__(self) -> Host:
         return self

@@ -1,7 +1,8 @@
 """The hostcall router: guests reach the host through one import, `hostcall(op, json)`.
 
 Each op has a JSON Schema for its arguments and for its result (wit/ops/<op>.json);
-both are checked on every call. Errors go back to the guest as `{"message", "code"}`.
+both are checked on every call. Errors go back to the guest as `{"message", "code"}`, with
+the error's `details` when it has some (the paths of invalid arguments, say).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import orjson
 
 from .errors import WireError
+from .outbound import OutboundHttp
 from .paths import OPS_DIR
 from .telemetry import tracing
 from .validation import Validator, describe
@@ -31,6 +33,11 @@ class CallerContext:
     function: str | None = None
     logger: logging.Logger = field(default_factory=lambda: logging.getLogger("wire.guest"))
     extra: dict[str, Any] = field(default_factory=dict)
+    # When the calling guest is stopped (monotonic time; None: no deadline): an op that
+    # waits (outbound HTTP, a nested call) ends by then.
+    due: float | None = None
+    # The HTTP hosts the calling runtime is granted (`grants.http`, for the `http` op).
+    http: frozenset[str] = frozenset()
 
 
 OpFn = Callable[[CallerContext, Any], Any]
@@ -45,8 +52,11 @@ class HostcallOp:
     description: str = ""
 
 
-def _error(code: str, message: str) -> tuple[bool, str]:
-    return False, orjson.dumps({"code": code, "message": message}).decode()
+def _error(code: str, message: str, details: Any = None) -> tuple[bool, str]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details is not None:
+        error["details"] = details
+    return False, orjson.dumps(error).decode()
 
 
 class HostcallRegistry:
@@ -54,6 +64,7 @@ class HostcallRegistry:
 
     def __init__(self) -> None:
         self._ops: dict[str, HostcallOp] = {}
+        self._closers: list[Callable[[], None]] = []
 
     def __contains__(self, name: str) -> bool:
         return name in self._ops
@@ -104,6 +115,16 @@ class HostcallRegistry:
 
         return deco
 
+    def on_close(self, fn: Callable[[], None]) -> None:
+        """Run `fn` when the registry is closed (an op's connections, say)."""
+        self._closers.append(fn)
+
+    def close(self) -> None:
+        """Release what the ops hold (a host closes the registry it made)."""
+        closers, self._closers = self._closers, []
+        for fn in closers:
+            fn()
+
     def dispatch(self, ctx: CallerContext, name: str, args_json: str) -> tuple[bool, str]:
         """Run op `name`: (True, result JSON) or (False, error JSON `{code, message}`)."""
         op = self._ops.get(name)
@@ -123,7 +144,7 @@ class HostcallRegistry:
             else:
                 result = op.fn(ctx, args)
         except WireError as e:
-            return _error(e.code, f"hostcall '{name}': {e}")
+            return _error(e.code, f"hostcall '{name}': {e}", e.details)
         except Exception as e:
             log.exception("hostcall op %r failed for %s/%s", name, ctx.typegraph, ctx.runtime)
             return _error("op_failed", f"hostcall '{name}' failed: {type(e).__name__}: {e}")
@@ -146,8 +167,12 @@ def _log_op(ctx: CallerContext, args: dict[str, Any]) -> None:
     ctx.logger.log(_LEVELS[args["level"]], "%s", args["message"])
 
 
-def default_registry() -> HostcallRegistry:
-    """A registry with wire's built-in ops (today: `log`)."""
+def default_registry(*, http: OutboundHttp | None = None) -> HostcallRegistry:
+    """A registry with wire's built-in ops: `log`, and `http` (outbound HTTP to the hosts a
+    runtime is granted; `http` sets its limits, default `OutboundHttp()`)."""
     reg = HostcallRegistry()
     reg.register_spec(OPS_DIR / "log.json", _log_op)
+    http = http or OutboundHttp()
+    reg.register_spec(OPS_DIR / "http.json", http)
+    reg.on_close(http.close)  # its pooled connections
     return reg

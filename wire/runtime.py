@@ -138,7 +138,6 @@ class StartedRuntime(Generic[I]):
             policy = self._policy
             assert policy is not None
             started = None  # loading the component is not the guest's time
-        ctx = CallerContext(self.typegraph, self.spec.name, function, self.logger, extra or {})
         stack: list[CallerContext] = _callers.__dict__.setdefault("stack", [])
         if len(stack) >= self.max_depth:
             chain = " -> ".join(f"{c.runtime}.{c.function or '?'}" for c in stack)
@@ -148,6 +147,9 @@ class StartedRuntime(Generic[I]):
                 where=self.where,
             )
         due = (_monotonic() if started is None else started) + self._deadline_s
+        ctx = CallerContext(
+            self.typegraph, self.spec.name, function, self.logger, extra or {}, due, self.spec.http
+        )
         inst = policy.acquire(nested=bool(stack), due=due)
         stack.append(ctx)
         try:
@@ -162,11 +164,11 @@ class StartedRuntime(Generic[I]):
         """`hostcall(op, args)` for this runtime's guests: `hostcalls` with the guest call
         being served on this thread as the caller."""
         dispatch = hostcalls.dispatch
+        # A hostcall outside a call (during `init`, say) has no caller of its own.
+        outside = CallerContext(self.typegraph, self.spec.name, http=self.spec.http)
 
         def hostcall(op: str, args: str) -> tuple[bool, str]:
-            return dispatch(
-                current_caller() or CallerContext(self.typegraph, self.spec.name), op, args
-            )
+            return dispatch(current_caller() or outside, op, args)
 
         return hostcall
 

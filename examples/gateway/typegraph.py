@@ -3,7 +3,8 @@
 Shows what the gateway maps (nested records with optional fields, an enum, a list of
 lists of either(string | float), a union of structs on output and a oneOf input,
 string formats, bounds and patterns), policies (public, internal, deny, a custom one,
-per effect) and guests calling back into the API through the `gql` hostcall.
+per effect) and guests calling back into the API through the `gql` hostcall, or calling
+its functions by name, typed (`ctx.fn`, the `call` hostcall).
 
 The runtime keeps one warm instance: nested `gql` calls must not deadlock even then.
 Basic auth user `admin` signs in with the password in `WIRE_GATEWAY_BASIC_ADMIN`.
@@ -53,6 +54,9 @@ def gateway(g: Graph) -> None:
         add_many=guest.handler(
             t.struct({"n": t.integer(min=0, max=1000)}), t.list(t.integer()), name="add_many"
         ).describe("`n` gql hostcalls to `add`."),
+        add_many_typed=guest.handler(
+            t.struct({"n": t.integer(min=0, max=1000)}), t.list(t.integer()), name="add_many_typed"
+        ).describe("`n` typed calls to `add` (`ctx.fn.add`: the `call` hostcall, no GraphQL)."),
         chain=guest.handler(
             t.struct({"depth": t.integer(min=0)}), t.integer(), name="chain"
         ).describe("Calls itself through gql `depth` times."),

@@ -36,7 +36,7 @@ def expose_math(g: Graph, guest: WireRuntime, pooled: WireRuntime) -> None:
         ),
         identity=guest.handler(rec, rec, name="identity"),
         greet=guest.handler(t.struct({"name": t.string()}), t.string(), name="greet"),
-        # Calls `add` back through the typegraph's own GraphQL API (the `gql` hostcall).
+        # Calls `add` by name, typed (`ctx.fn.add`: the `call` hostcall, no GraphQL).
         double=guest.handler(t.struct({"a": t.integer()}), t.integer(), name="double"),
         fail=guest.handler(t.struct({"message": t.string()}), t.boolean(), name="fail"),
         count=guest.handler(nothing, t.integer(), name="count", effect="update"),

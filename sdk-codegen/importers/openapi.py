@@ -8,9 +8,13 @@ named after their ``operationId`` (else method and path), exposed with
 ``Policy.public()`` and an effect from the method (GET read, POST create, PUT/PATCH update,
 DELETE delete).
 
-`Operation` keeps how each input field travels over HTTP (`Parameter.location`, the
-original names, the body's media type): what a guest forwarding the call to the service
-needs (``--http``, once the ``http`` hostcall exists).
+With ``http=True`` (``wire import openapi --http``) the functions are ops of a guest that
+forwards each call to the service through the ``http`` hostcall op instead
+(``templates/http_guest.py.txt``, written next to the typegraph as ``http_guest/app.py``):
+each op's data says how its input travels over HTTP (method, URL template, which input field
+is which path or query parameter, the body and its media type, the response's), from
+`Operation`; the runtime is granted the service's host (``BASE_URL``: ``base_url``, else the
+document's first server).
 """
 
 from __future__ import annotations
@@ -20,7 +24,9 @@ import keyword
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from typegraph.errors import TypegraphError
 from typegraph.func import Effect
@@ -34,7 +40,7 @@ from .emit import TypeWriter, dropped_message, place
 from .issues import Issue, Issues
 from .result import ImportResult
 from .schema import Defaults, SchemaConverter
-from .source import Arg, Call, Str, call, dict_of
+from .source import Arg, Atom, Call, Expr, Str, call, dict_of, literal
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 EFFECTS: dict[str, Effect] = {
@@ -50,6 +56,9 @@ EFFECTS: dict[str, Effect] = {
 FORM_MEDIA = ("application/x-www-form-urlencoded", "multipart/form-data")
 RUNTIME = "guest"
 _MODULE_NAMES = ("Graph", "Policy", "WireRuntime", "t", "typegraph")
+HTTP_GUEST = "http_guest"  # the forwarding guest's folder, next to the typegraph
+_HTTP_NAMES = ("BASE_URL", "urlsplit")
+_HTTP_TEMPLATE = Path(__file__).parent / "templates" / "http_guest.py.txt"
 
 
 @dataclass(frozen=True)
@@ -90,41 +99,71 @@ class _Imported:
         return [t for op in self.operations for t in (op.input, op.output)]
 
 
-def import_openapi(spec: Any, *, name: str | None, source_name: str) -> ImportResult:
+def import_openapi(
+    spec: Any,
+    *,
+    name: str | None,
+    source_name: str,
+    http: bool = False,
+    base_url: str | None = None,
+) -> ImportResult:
     """The typegraph of the OpenAPI document ``spec``, named ``name`` (default: from its
-    title). ``source_name`` names the document in the module's docstring."""
+    title). ``source_name`` names the document in the module's docstring. ``http``: the
+    functions forward each call to the service at ``base_url`` (default: the document's
+    first server), and the result's ``files`` holds the forwarding guest."""
     _check_version(spec, source_name)
     info = spec.get("info") if isinstance(spec.get("info"), dict) else {}
     title: str = info["title"] if isinstance(info.get("title"), str) else ""
     graph = _graph_name(name if name is not None else title)
+    service = _base_url(spec, base_url, source_name) if http else None
     imported = import_checked(lambda defaults: _Reader(spec, defaults).read())
     conv, operations = imported.converter, imported.operations
-    writer = TypeWriter(conv.types, reserved={*_MODULE_NAMES, graph}, pointers=conv.pointers)
+    reserved = {*_MODULE_NAMES, *(_HTTP_NAMES if http else ()), graph}
+    writer = TypeWriter(conv.types, reserved=reserved, pointers=conv.pointers)
     owners = {f"type {n}": p for n, p in conv.pointers.items()}
     owners |= {f"function {op.function}": op.pointer for op in operations}
     placed, rest = place(conv.issues.items, owners)
 
     version = info.get("version")
     about = f"{title} {version}".strip() if isinstance(version, str) else title
-    lines = source.docstring(
-        f"{about or 'The API'}: a typegraph imported from {source_name} by "
-        "`wire import openapi`.\n\n"
-        f"Each function is an op of the runtime `{RUNTIME}` for you to implement: "
-        f"`wire codegen python <this file> -o {RUNTIME}` writes its typed SDK and "
-        f"{RUNTIME}/app.py, where the handlers go." + _servers(spec)
-    )
+    if service is None:
+        lines = source.docstring(
+            f"{about or 'The API'}: a typegraph imported from {source_name} by "
+            "`wire import openapi`.\n\n"
+            f"Each function is an op of the runtime `{RUNTIME}` for you to implement: "
+            f"`wire codegen python <this file> -o {RUNTIME}` writes its typed SDK and "
+            f"{RUNTIME}/app.py, where the handlers go." + _servers(spec)
+        )
+    else:
+        lines = source.docstring(
+            f"{about or 'The API'}: a typegraph imported from {source_name} by "
+            "`wire import openapi --http`.\n\n"
+            "Each function forwards its call to the service at BASE_URL through the `http` "
+            f"hostcall op: the guest in {HTTP_GUEST}/ (next to this file, the same for every "
+            "typegraph imported this way) makes the request its op's data describes. "
+            "`wire serve <this file>` serves the service as a GraphQL API."
+        )
+        lines += ["", "from urllib.parse import urlsplit"]
     lines += ["", "from typegraph import Graph, Policy, WireRuntime, t, typegraph"]
+    if service is not None:
+        lines += ["", "# The service (--base-url, else the document's first server)."]
+        lines += source.layout(Str(service), 0, "BASE_URL = ")
     if rest:
         lines += ["", *(c for issue in rest for c in source.comment_lines(str(issue)))]
     by_type = {n[5:]: v for n, v in placed.items() if n.startswith("type ")}
     lines += writer.definitions(by_type, entries=imported.roots)
     lines += ["", "", "@typegraph()", f"def {graph}(g: Graph) -> None:"]
-    lines.append(f'    {RUNTIME} = WireRuntime("{RUNTIME}")')
+    if service is None:
+        lines.append(f'    {RUNTIME} = WireRuntime("{RUNTIME}")')
+    else:
+        lines.append(
+            f'    {RUNTIME} = WireRuntime("{HTTP_GUEST}", http=[urlsplit(BASE_URL).netloc])'
+        )
     writer.begin(imported.roots, "")
     args = [Arg(call("Policy.public"))]
     for op in operations:
         writer.owner = op.pointer
-        func = _function(op, writer)
+        func = _function(op, writer, http=service is not None)
         notes = [str(i) for i in placed.get(f"function {op.function}", ())]
         notes += [str(Issue(o, dropped_message(t))) for o, t in writer.dropped if o == op.pointer]
         args.append(_function_arg(op, func, tuple(notes)))
@@ -138,7 +177,8 @@ def import_openapi(spec: Any, *, name: str | None, source_name: str) -> ImportRe
             f"{source_name}: the imported typegraph does not load ({e}); {BUG}"
         ) from None
     dropped = [Issue(conv.pointers.get(o, o), dropped_message(t)) for o, t in writer.dropped]
-    return ImportResult(text, [*conv.issues.items, *dropped], graph)
+    files = {f"{HTTP_GUEST}/app.py": _HTTP_TEMPLATE.read_text()} if service is not None else {}
+    return ImportResult(text, [*conv.issues.items, *dropped], graph, files)
 
 
 def _check_version(spec: Any, source_name: str) -> None:
@@ -174,15 +214,61 @@ def _servers(spec: dict[str, Any]) -> str:
     return f"\n\nThe API's server: {', '.join(urls)}." if urls else ""
 
 
-def _function(op: Operation, writer: TypeWriter) -> Call:
+def _base_url(spec: dict[str, Any], given: str | None, source_name: str) -> str:
+    """The service's absolute URL: `given`, else the first server's (its variables set to
+    their defaults)."""
+    url = given
+    if url is None:
+        servers = spec.get("servers")
+        first = servers[0] if isinstance(servers, list) and servers else None
+        url = first.get("url") if isinstance(first, dict) else None
+        variables = first.get("variables") if isinstance(first, dict) else None
+        if isinstance(url, str) and isinstance(variables, dict):
+            for key, var in variables.items():
+                if isinstance(var, dict) and isinstance(var.get("default"), str):
+                    url = url.replace("{" + key + "}", var["default"])
+        if not isinstance(url, str):
+            raise ImporterError(
+                f"{source_name}: no server to forward the calls to: give one with --base-url"
+            )
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or "{" in url:
+        where = "--base-url" if given is not None else "the document's first server"
+        raise ImporterError(
+            f"{source_name}: {where} {url!r} is not an absolute http(s) URL: give the "
+            "service's with --base-url (e.g. https://api.example.com/v1)"
+        )
+    return url.rstrip("/")
+
+
+def _function(op: Operation, writer: TypeWriter, *, http: bool = False) -> Call:
+    data = _http_data(op) if http else None
     return call(
         "t.func",
         writer.expr(op.input),
         writer.expr(op.output),
-        call(f"{RUNTIME}.op", Str(op.function)),
+        call(f"{RUNTIME}.op", Str(op.function), data=data),
         effect=Str(op.effect) if op.effect != "read" else None,
         description=Str(op.description) if op.description else None,
     )
+
+
+def _http_data(op: Operation) -> Expr:
+    """How the forwarding guest makes `op`'s request (see templates/http_guest.py.txt)."""
+    items: list[tuple[Expr, Expr]] = [
+        (Str("method"), Str(op.method.upper())),
+        (Str("url"), Atom(f"BASE_URL + {literal(op.path)}")),
+    ]
+    for location in ("path", "query"):
+        found = [(Str(p.name), Str(p.field)) for p in op.parameters if p.location == location]
+        if found:
+            items.append((Str(location), dict_of(found)))
+    if op.body is not None:
+        items.append((Str("body"), Str(op.body)))
+        items.append((Str("media"), Str(op.body_media or "application/json")))
+    if op.response_media is not None:
+        items.append((Str("response"), Str(op.response_media)))
+    return dict_of(items)
 
 
 def _function_arg(op: Operation, func: Call, notes: tuple[str, ...]) -> Arg:

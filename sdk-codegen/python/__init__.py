@@ -12,6 +12,7 @@ from typing import Any
 
 from ..model import GuestModel, guest_model
 from ..output import write_sdk
+from .emit_functions import emit_functions
 from .emit_handlers import emit_app, emit_handlers
 from .emit_types import TypeWriter, emit_types
 from .names import type_names
@@ -42,6 +43,11 @@ def render(model: GuestModel) -> dict[str, str]:
     files["types.py"] = emit_types(model.types, writer, types_doc)
     files["handlers.py"] = emit_handlers(
         model, writer, f'"""The handlers of {about}.\n\n{notice}\n"""'
+    )
+    files["functions.py"] = emit_functions(
+        model,
+        writer,
+        f'"""Typed calls of the functions of typegraph {model.typegraph!r}.\n\n{notice}\n"""',
     )
     files["app.py"] = emit_app(model, writer)
     return files

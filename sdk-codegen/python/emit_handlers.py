@@ -16,14 +16,14 @@ def emit_handlers(model: GuestModel, writer: TypeWriter, header: str) -> str:
     runtime_names = {"Ctx", "OpSpec"} | _builtins_used(model.ops, writer)
     lines = [header, "", "from __future__ import annotations", ""]
     lines += ["from abc import ABC, abstractmethod", ""]
-    lines += _import("runtime", runtime_names, relative=True)
-    lines += _import("types", _types_used(model.ops, writer), relative=True)
+    lines += import_names("runtime", runtime_names, relative=True)
+    lines += import_names("types", _types_used(model.ops, writer), relative=True)
     lines += ["", "", "class Handlers(ABC):"]
     lines.append(f'    """The ops of component {model.component!r}: implement each in app.py."""')
     for op in model.ops:
         lines += ["", "    @abstractmethod"]
         lines += _signature(methods[op.name], op, writer)
-        lines.append(f'        """{_op_doc(op)}"""')
+        lines += docstring(_op_doc(op), "        ")
     lines += ["", "", "OPS: dict[str, OpSpec] = {"]
     for op in model.ops:
         args = f"{json.dumps(methods[op.name])}, object_input={_object_input(model, op)}"
@@ -50,8 +50,10 @@ def emit_app(model: GuestModel, writer: TypeWriter) -> str:
         "from __future__ import annotations",
         "",
     ]
-    lines += _import("wire_sdk", {"Ctx", "Handlers", "export"} | _builtins_used(model.ops, writer))
-    lines += _import("wire_sdk.types", _types_used(model.ops, writer))
+    lines += import_names(
+        "wire_sdk", {"Ctx", "Handlers", "export"} | _builtins_used(model.ops, writer)
+    )
+    lines += import_names("wire_sdk.types", _types_used(model.ops, writer))
     lines += ["", "", f"class {cls}(Handlers):"]
     for i, op in enumerate(model.ops):
         lines += [""] if i else []
@@ -70,6 +72,20 @@ def _signature(method: str, op: Op, writer: TypeWriter) -> list[str]:
         return [line]
     return [f"    def {method}(", "        self,", f"        inp: {inp},", "        ctx: Ctx,",
             f"    ) -> {out}:"]  # fmt: skip
+
+
+def docstring(text: str, indent: str) -> list[str]:
+    """A docstring of `text`, wrapped at spaces within LINE."""
+    lines: list[str] = []
+    current = ""
+    for word in f'"""{text}'.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if current and len(indent) + len(candidate) + 3 > LINE:
+            lines.append(indent + current)
+            current = word
+        else:
+            current = candidate
+    return [*lines, f'{indent}{current}"""']
 
 
 def _op_doc(op: Op) -> str:
@@ -103,7 +119,7 @@ def _builtins_used(ops: tuple[Op, ...], writer: TypeWriter) -> set[str]:
     return used
 
 
-def _import(module: str, names: set[str], *, relative: bool = False) -> list[str]:
+def import_names(module: str, names: set[str], *, relative: bool = False) -> list[str]:
     if not names:
         return []
     ordered = sorted(names, key=_isort_key)

@@ -13,7 +13,8 @@ SDK_NAMES = frozenset(
     {
         "Any", "Literal", "NotRequired", "TypedDict", "TypeAlias", "ABC", "abstractmethod",
         "annotations", "Ctx", "Handlers", "HostcallError", "Json", "LogLevel", "OpSpec",
-        "OPS", "PolicyInput", "PolicyDecision", "export", "MatWire",
+        "OPS", "PolicyInput", "PolicyDecision", "export", "MatWire", "Callable", "Mapping",
+        "TYPE_CHECKING", "CallFunction", "Functions", "Http", "HttpMethod", "HttpResponse",
     }
 )  # fmt: skip
 _BUILTINS = frozenset(dir(builtins))
@@ -32,6 +33,11 @@ def type_names(names: Iterable[str]) -> dict[str, str]:
 def method_names(ops: Iterable[str]) -> dict[str, str]:
     """Op name → `Handlers` method name (`orders.place` → `orders_place`)."""
     return _unique(ops, lambda n: _suffix(identifier(n), frozenset()), "op")
+
+
+def function_names(functions: Iterable[str]) -> dict[str, str]:
+    """Function name → `Functions` method name (`ctx.fn.<name>`; `import` → `import_`)."""
+    return _unique(functions, lambda n: _suffix(identifier(n), frozenset({"_call"})), "function")
 
 
 def _suffix(ident: str, reserved: frozenset[str]) -> str:

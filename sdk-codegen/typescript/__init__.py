@@ -1,8 +1,8 @@
 """The TypeScript guest SDK emitter (componentize-js).
 
 `generate(doc, runtime, out_dir)` writes `out_dir/wire_sdk/` (rewritten every time:
-`types.ts`, `handlers.ts`, `hostcalls.ts`, `ctx.ts` generated; `runtime.ts`, `glue.ts`,
-`index.ts`, `env.d.ts` from `templates/`) and, only when missing, `app.ts` and
+`types.ts`, `handlers.ts`, `functions.ts`, `hostcalls.ts`, `ctx.ts` generated; `runtime.ts`,
+`glue.ts`, `index.ts`, `env.d.ts` from `templates/`) and, only when missing, `app.ts` and
 `tsconfig.json` (the author's files).
 """
 
@@ -16,6 +16,7 @@ from ..hostcalls import DEFAULT_OPS_DIR, HostcallModel, hostcall_model
 from ..model import GuestModel, guest_model
 from ..output import write_sdk
 from .emit_ctx import emit_ctx
+from .emit_functions import emit_functions
 from .emit_handlers import emit_app, emit_handlers
 from .emit_types import TypeWriter, emit_types
 from .names import type_names
@@ -56,6 +57,8 @@ def render(model: GuestModel, hostcalls: HostcallModel) -> dict[str, str]:
     files["hostcalls.ts"] = emit_types(hostcalls.types, host_writer, header(ops_about))
     ctx_about = "`Ctx`: the way back into the wire host, a helper per hostcall op."
     files["ctx.ts"] = emit_ctx(hostcalls, host_writer, header(ctx_about))
+    functions_about = f"Typed calls of the functions of typegraph '{model.typegraph}'."
+    files["functions.ts"] = emit_functions(model, writer, header(functions_about))
     files["app.ts"] = emit_app(model, writer)
     files["tsconfig.json"] = (_TEMPLATES / "tsconfig.json.txt").read_text()
     return files

@@ -30,7 +30,8 @@ SDK_NAMES = _words(
     PolicyInput PolicyDecision Effect Transport MatWire exportMatWire matWire handlers App
     Array Record Readonly ReadonlyArray ReadonlyMap Map Set Error Object String Number Boolean
     Symbol Promise JSON Date RegExp Function Partial Required Pick Omit Exclude Extract
-    NonNullable ReturnType Parameters console globalThis"""
+    NonNullable ReturnType Parameters console globalThis Functions CallFunction FetchInit
+    FetchResponse HttpMethod"""
 )
 # Own members of every object: a handler method with one of these names would be found on
 # any object, implemented or not.

@@ -1,5 +1,6 @@
 """A typegraph served as GraphQL: its host, schema, policies, auth, caches and the
-`gql` hostcall that lets its guests query the same schema.
+`gql` and `call` hostcalls that let its guests query the same schema or call its
+functions.
 
 Parsed and validated documents are cached by query text (a small query runs in tens
 of µs with the cache, ten times that without); a document over the cost `CostLimits` is
@@ -48,6 +49,7 @@ from .errors import RequestTimeout
 from .limits import CostLimits, Deadline, cost_rule, too_complex
 from .policies import Policies, Request
 from .schema import build_schema
+from .typed_calls import CallOp
 
 if TYPE_CHECKING:
     from ..messaging import MessagingService
@@ -122,8 +124,11 @@ class Gateway:
         basic = list(host.typegraph.basic_users)
         self.authenticator = Authenticator(auth or AuthConfig(), host.name, basic, env)
         self._prepare = lru_cache(maxsize=cache_size)(self._prepare_uncached)
-        # The `gql` op of this host's guests answers from this gateway.
+        # The `gql` op of this host's guests answers from this gateway, and so does `call`
+        # (a typed call of one function: its policies, no GraphQL in between).
         host.hostcalls.register_spec(OPS_DIR / "gql.json", self.gql_op, replace=True)
+        call = CallOp(host, self.policies)
+        host.hostcalls.register_spec(OPS_DIR / "call.json", call, replace=True)
 
     @classmethod
     def load(

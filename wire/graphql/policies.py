@@ -5,7 +5,7 @@ map that does not apply (passes) for other effects. The first `allow` or `deny`
 decides; a chain where every entry passes denies (fail closed).
 
 - `public`: allow;  `deny`: deny;
-- `internal`: allow when the call comes from a guest's `gql` hostcall, else pass;
+- `internal`: allow when the call comes from a guest's `gql` or `call` hostcall, else pass;
 - custom: a guest op receives `{context, effect, function}` and answers
   `"allow"`, `"deny"` or `"pass"`; anything else (or a failure) denies the call with
   `policy_failed`. Its decision is remembered for the rest of the operation.
@@ -95,7 +95,9 @@ class Policies:
                     details={"policy": e.name},
                 )
         if any(e.kind == "internal" for e in chain) and not req.auth.internal:
-            message = f"'{function}' is internal: only guests reach it, through the gql hostcall"
+            message = (
+                f"'{function}' is internal: only guests reach it, through the gql or call hostcall"
+            )
         else:
             message = f"no policy allowed access to '{function}' (every policy in its chain passed)"
         raise PolicyDenied(message, where=f"{self.host.name}.{function}")

@@ -13,6 +13,7 @@ from wire_sdk import Ctx, Handlers, Json, PolicyDecision, PolicyInput, export
 from wire_sdk.runtime import GqlResult
 from wire_sdk.types import (
     AddManyInput,
+    AddManyTypedInput,
     AreaInput,
     ChainInput,
     Circle,
@@ -88,6 +89,9 @@ class App(Handlers):
             result = data(ctx.gql(query, {"a": i, "b": 1000}))
             out.append(int(result["add"]))
         return out
+
+    def add_many_typed(self, inp: AddManyTypedInput, ctx: Ctx) -> list[int]:
+        return [ctx.fn.add({"a": i, "b": 1000}) for i in range(inp["n"])]
 
     def chain(self, inp: ChainInput, ctx: Ctx) -> int:
         depth = inp["depth"]

@@ -32,14 +32,9 @@ class App implements Handlers {
   }
 
   double(inp: DoubleInput, ctx: Ctx): number {
-    // Through the typegraph's own API, as the calling request: `add` answers.
-    const result = ctx.gql("query($a: Int!) { add(a: $a, b: $a) }", {
-      variables: { a: inp.a },
-    });
-    if (result.errors.length > 0 || result.data === null) {
-      throw new Error(`add failed: ${JSON.stringify(result.errors)}`);
-    }
-    return Number(result.data.add);
+    // Another function of the typegraph, typed, as the calling request: `add` answers
+    // (a failure throws HostcallError with its code).
+    return ctx.fn.add({ a: inp.a, b: inp.a });
   }
 
   fail(inp: FailInput, ctx: Ctx): boolean {

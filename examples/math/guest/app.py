@@ -32,11 +32,9 @@ class App(Handlers):
         return calls
 
     def double(self, inp: DoubleInput, ctx: Ctx) -> int:
-        # Through the typegraph's own API, as the calling request: `add` answers.
-        result = ctx.gql("query($a: Int!) { add(a: $a, b: $a) }", {"a": inp["a"]})
-        if result["errors"] or result["data"] is None:
-            raise Exception(f"add failed: {result['errors']}")
-        return int(result["data"]["add"])
+        # Another function of the typegraph, typed, as the calling request: `add` answers
+        # (a failure raises HostcallError with its code).
+        return ctx.fn.add({"a": inp["a"], "b": inp["a"]})
 
     def fail(self, inp: FailInput, ctx: Ctx) -> bool:
         raise Exception(inp["message"])

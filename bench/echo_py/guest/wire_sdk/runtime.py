@@ -12,9 +12,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeAlias, TypedDict
 
+from .functions import Functions
+
 Json: TypeAlias = Any  # any JSON value
 LogLevel: TypeAlias = Literal["debug", "info", "warning", "error"]
 Effect: TypeAlias = Literal["read", "create", "update", "delete"]
+HttpMethod: TypeAlias = Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 # (op name, JSON arguments) -> JSON result; raises `HostcallError`.
 Transport: TypeAlias = Callable[[str, str], str]
@@ -66,24 +69,138 @@ class GqlResult(TypedDict):
 
 
 class HostcallError(Exception):
-    """A hostcall op failed: `code` is the host's error code (`op_404`, `invalid_args`, ...)."""
+    """A hostcall op failed: `code` is the host's error code (`op_404`, `invalid_args`,
+    `policy_denied`, ...); `details` what the host said more (the invalid arguments' paths)."""
 
-    def __init__(self, op: str, message: str, code: str) -> None:
+    def __init__(self, op: str, message: str, code: str, details: Json = None) -> None:
         super().__init__(f"hostcall {op!r} failed ({code}): {message}")
         self.op = op
         self.message = message
         self.code = code
+        self.details = details
 
     @classmethod
     def from_wire(cls, op: str, error: str) -> HostcallError:
-        """Parse the host's error payload, a JSON object `{message, code}`."""
+        """Parse the host's error payload, a JSON object `{message, code, details?}`."""
         try:
             payload = json.loads(error)
         except ValueError:
             payload = None
         if isinstance(payload, dict):
-            return cls(op, str(payload.get("message", error)), str(payload.get("code", "")))
+            message, code = str(payload.get("message", error)), str(payload.get("code", ""))
+            return cls(op, message, code, payload.get("details"))
         return cls(op, error, "unknown")
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """What `ctx.http` got back: any status (a 404 is a response, not an error)."""
+
+    status: int
+    url: str  # the URL that answered (after redirects)
+    headers: dict[str, str]  # lower-case names
+    body: str
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def json(self) -> Json:
+        """The body, decoded as JSON."""
+        return json.loads(self.body)
+
+
+_NO_JSON: Any = object()
+
+
+class Http:
+    """`ctx.http`: HTTP requests to the hosts this runtime is granted (`WireRuntime(...,
+    http=["api.example.com", "127.0.0.1:8080"])`), made by the host. A URL not granted, or
+    a redirect to one, raises `HostcallError` with code `permission_denied`; no answer in
+    `timeout_ms` (default, and at most, what is left of the guest's deadline) `timeout`; a
+    body over the host's cap `payload_too_large`; a failed connection `http_error`."""
+
+    def __init__(self, hostcall: Callable[[str, Mapping[str, object]], Json]) -> None:
+        self._hostcall = hostcall
+
+    def request(
+        self,
+        method: HttpMethod,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+        json: Json = _NO_JSON,
+        timeout_ms: int | None = None,
+    ) -> HttpResponse:
+        """Send a request; `json=value` sends `value` as a JSON body (content-type set)."""
+        args: dict[str, object] = {"method": method, "url": url}
+        sent = dict(headers or {})
+        if json is not _NO_JSON:
+            body = _dumps(json)
+            if not any(k.lower() == "content-type" for k in sent):
+                sent["content-type"] = "application/json"
+        if sent:
+            args["headers"] = sent
+        if body is not None:
+            args["body"] = body
+        if timeout_ms is not None:
+            args["timeout_ms"] = timeout_ms
+        got = self._hostcall("http", args)
+        return HttpResponse(got["status"], got["url"], got["headers"], got["body"])
+
+    def get(
+        self, url: str, *, headers: Mapping[str, str] | None = None, timeout_ms: int | None = None
+    ) -> HttpResponse:
+        return self.request("GET", url, headers=headers, timeout_ms=timeout_ms)
+
+    def post(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+        json: Json = _NO_JSON,
+        timeout_ms: int | None = None,
+    ) -> HttpResponse:
+        return self.request(
+            "POST", url, headers=headers, body=body, json=json, timeout_ms=timeout_ms
+        )
+
+    def put(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+        json: Json = _NO_JSON,
+        timeout_ms: int | None = None,
+    ) -> HttpResponse:
+        return self.request(
+            "PUT", url, headers=headers, body=body, json=json, timeout_ms=timeout_ms
+        )
+
+    def patch(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        body: str | None = None,
+        json: Json = _NO_JSON,
+        timeout_ms: int | None = None,
+    ) -> HttpResponse:
+        return self.request(
+            "PATCH", url, headers=headers, body=body, json=json, timeout_ms=timeout_ms
+        )
+
+    def delete(
+        self, url: str, *, headers: Mapping[str, str] | None = None, timeout_ms: int | None = None
+    ) -> HttpResponse:
+        return self.request("DELETE", url, headers=headers, timeout_ms=timeout_ms)
+
+
+def _dumps(value: Json) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -101,11 +218,20 @@ class Ctx:
         self.op = op
         self.data = data  # the materializer's `data` from the typegraph (mat-data-json)
         self._transport = transport
+        # Every function of the typegraph, typed: `ctx.fn.add({"a": 1, "b": 2})`.
+        self.fn = Functions(self.call)
+        # HTTP to the hosts this runtime is granted: `ctx.http.get(url)`.
+        self.http = Http(self.hostcall)
 
     def hostcall(self, op: str, args: Mapping[str, object]) -> Json:
         """Call hostcall op `op` (see wit/ops/) with `args`; returns its decoded result."""
-        encoded = json.dumps(args, separators=(",", ":"), ensure_ascii=False)
-        return json.loads(self._transport(op, encoded))
+        return json.loads(self._transport(op, _dumps(args)))
+
+    def call(self, function: str, args: Mapping[str, object]) -> Json:
+        """Call function `function` of this typegraph by name (`ctx.fn.<name>` is the typed
+        way): as the calling request, its policies applied, its input and output checked;
+        failures raise `HostcallError` with the host's code."""
+        return self.hostcall("call", {"function": function, "args": args})
 
     def log(self, level: LogLevel, message: str) -> None:
         """Write `message` to the host's log under this runtime's logger."""

@@ -9,16 +9,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .functions import Functions
 from .handlers import Handlers
-from .runtime import Ctx, HostcallError, Json, LogLevel, PolicyDecision, PolicyInput
+from .runtime import (
+    Ctx,
+    HostcallError,
+    Http,
+    HttpMethod,
+    HttpResponse,
+    Json,
+    LogLevel,
+    PolicyDecision,
+    PolicyInput,
+)
 
 if TYPE_CHECKING:
     from wit_world.exports import MatWire
 
 __all__ = [
     "Ctx",
+    "Functions",
     "Handlers",
     "HostcallError",
+    "Http",
+    "HttpMethod",
+    "HttpResponse",
     "Json",
     "LogLevel",
     "PolicyDecision",

@@ -10,6 +10,7 @@ from abc import ABC, abstractmethod
 from .runtime import Ctx, OpSpec, PolicyDecision, PolicyInput
 from .types import (
     AddManyInput,
+    AddManyTypedInput,
     AreaInput,
     ChainInput,
     DropNoteInput,
@@ -31,6 +32,11 @@ class Handlers(ABC):
     @abstractmethod
     def add_many(self, inp: AddManyInput, ctx: Ctx) -> list[int]:
         """Op `add_many`, for function add_many. `n` gql hostcalls to `add`."""
+
+    @abstractmethod
+    def add_many_typed(self, inp: AddManyTypedInput, ctx: Ctx) -> list[int]:
+        """Op `add_many_typed`, for function add_many_typed. `n` typed calls to `add`
+        (`ctx.fn.add`: the `call` hostcall, no GraphQL)."""
 
     @abstractmethod
     def area(self, inp: AreaInput, ctx: Ctx) -> float:
@@ -92,6 +98,7 @@ class Handlers(ABC):
 OPS: dict[str, OpSpec] = {
     "add": OpSpec("add", object_input=True),
     "add_many": OpSpec("add_many", object_input=True),
+    "add_many_typed": OpSpec("add_many_typed", object_input=True),
     "area": OpSpec("area", object_input=True),
     "chain": OpSpec("chain", object_input=True),
     "drop_note": OpSpec("drop_note", object_input=True),

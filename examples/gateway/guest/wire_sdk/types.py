@@ -17,6 +17,10 @@ class AddManyInput(TypedDict):
     n: int
 
 
+class AddManyTypedInput(TypedDict):
+    n: int
+
+
 class Circle(TypedDict):
     radius: float
 

@@ -11,6 +11,11 @@ export interface AbandonArgs {
   delay_ms?: number;
 }
 
+export interface CallArgs {
+  function: string;
+  args: { [key: string]: Json };
+}
+
 export interface CompleteArgs {
   id?: string;
 }
@@ -44,6 +49,25 @@ export interface GqlResultErrorsItem {
 export interface GqlResult {
   data: { [key: string]: Json } | null;
   errors: GqlResultErrorsItem[];
+}
+
+export type HttpArgsMethod = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
+
+export interface HttpArgs {
+  method: HttpArgsMethod;
+  url: string;
+  headers?: { [key: string]: string };
+  body?: string;
+  timeout_ms?: number;
+}
+
+export interface HttpResult {
+  status: number;
+  /** the URL that answered (after redirects) */
+  url: string;
+  /** lower-case names; repeated headers joined with ", " */
+  headers: { [key: string]: string };
+  body: string;
 }
 
 export type LogArgsLevel = "debug" | "info" | "warning" | "error";

@@ -7,11 +7,15 @@
  */
 
 export { Ctx, type HostcallArgs, type HostcallOps, type HostcallResult } from "./ctx.js";
+export { type CallFunction, Functions } from "./functions.js";
 export { exportMatWire, type MatWire } from "./glue.js";
 export type { Handlers } from "./handlers.js";
 export {
   type Effect,
+  type FetchInit,
+  FetchResponse,
   HostcallError,
+  type HttpMethod,
   type Json,
   NotImplementedError,
   type PolicyDecision,
