@@ -48,16 +48,16 @@ async def test_double_calls_add_through_graphql(wire_app: Any) -> None:
     assert await app.graphql("{ double(a: 5) }") == {"data": {"double": 10}}
 
 
-async def test_a_replaced_gql_op_answers_for_the_api(wire_app: Any) -> None:
-    queries: list[str] = []
+async def test_a_replaced_call_op_answers_for_the_function(wire_app: Any) -> None:
+    calls: list[dict[str, Any]] = []
 
-    def fake_gql(_ctx: Any, args: dict[str, Any]) -> dict[str, Any]:
-        queries.append(args["query"])
-        return {"data": {"add": 1000}, "errors": []}
+    def fake_call(_ctx: Any, args: dict[str, Any]) -> int:
+        calls.append(args)
+        return 1000
 
-    app: TestApp = await wire_app(MATH, ops={"gql": fake_gql})
-    assert await app.call("double", {"a": 1}) == 1000
-    assert queries == ["query($a: Int!) { add(a: $a, b: $a) }"]
+    app: TestApp = await wire_app(MATH, ops={"call": fake_call})
+    assert await app.call("double", {"a": 1}) == 1000  # `double` calls `add` with ctx.fn
+    assert calls == [{"function": "add", "args": {"a": 1, "b": 1}}]
 
 
 async def test_graphql_in_process_keeps_the_int_limit(wire_app: Any) -> None:
