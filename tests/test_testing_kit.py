@@ -61,14 +61,14 @@ def test_pytest_plugins_names_the_kit_without_the_entry_point(tmp_path: Path) ->
 
 @pytest.mark.asyncio
 async def test_an_op_wire_does_not_know_is_faked(wat: Any) -> None:
-    doc = make_document(wat("hostcaller"), {"fetch": {"op": "http", "input": {}}}, name="kit")
+    doc = make_document(wat("hostcaller"), {"fetch": {"op": "weather", "input": {}}}, name="kit")
     seen: list[Any] = []
 
-    def fake_http(ctx: Any, args: Any) -> dict[str, Any]:
+    def fake_weather(ctx: Any, args: Any) -> dict[str, Any]:
         seen.append((ctx.function, args))
         return {"status": 200, "body": "hello"}
 
-    async with TestApp(Host(doc, REPO), ops={"http": fake_http}) as app:
+    async with TestApp(Host(doc, REPO), ops={"weather": fake_weather}) as app:
         assert await app.call("fetch") == {"status": 200, "body": "hello"}
     assert seen == [("fetch", {})]
 

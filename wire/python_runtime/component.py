@@ -19,8 +19,32 @@ log = logging.getLogger("wire.python_runtime")
 
 GUEST_DIR = Path(__file__).resolve().parent / "guest"
 # The guest SDK's `Ctx` (and `HostcallError`), as `wire codegen python` writes it into
-# `wire_sdk/runtime.py`: inline functions get the same helpers as generated guests.
-CTX_MODULE = "wire_ctx.py"
+# `wire_sdk/runtime.py`: inline functions get the same helpers as generated guests. It is
+# a package: the SDK's `Ctx` imports its typed function stubs from `.functions`; inline
+# functions call the typegraph's functions by name instead (`ctx.fn.<name>(args)`).
+CTX_MODULE = "wire_ctx/__init__.py"
+FUNCTIONS_MODULE = "wire_ctx/functions.py"
+FUNCTIONS = b'''"""`ctx.fn` of inline functions: the typegraph's functions by name, untyped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+CallFunction = Callable[[str, Mapping[str, object]], Any]
+
+
+class Functions:
+    """`ctx.fn.<name>(args)`: function `name` of the typegraph, through the `call` op."""
+
+    def __init__(self, call: CallFunction) -> None:
+        self._call = call
+
+    def __getattr__(self, name: str) -> Callable[[Mapping[str, object]], Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda args: self._call(name, args)
+'''
 LABEL = "the inline Python runtime"
 
 
@@ -43,6 +67,7 @@ def guest_files() -> dict[str, bytes]:
         if "__pycache__" not in p.parts
     }
     files[CTX_MODULE] = ctx_template().read_bytes()
+    files[FUNCTIONS_MODULE] = FUNCTIONS
     return files
 
 
