@@ -1,17 +1,21 @@
 """NATS (nats-py): core NATS for plain channels, JetStream for durable ones.
 
 A durable channel is a JetStream stream (file storage) named after it, without limits:
-nothing unread is aged out or trimmed. A group on it is a durable pull consumer with
-explicit acks, so its backlog survives restarts and `nak(delay)` redelivers with
-JetStream's own delivery count; a durable queue channel's group is created when it is
-first sent to, so nothing sent before a consumer starts is dropped; a pub-sub group sees
-what is sent from its first subscription on. Messages every group has acked are purged by
-the consumers (every `TRIM_EVERY_S`). (Not interest retention: nats-server 2.9 acks, then
-drops, a message that reaches an interest stream while a graceful shutdown has stopped
-its consumers: 11 of 2000 were lost that way in a drill.) Deliveries being worked
-on are kept with `in_progress` within `ack_wait`. Without a group, and on plain channels,
-subscriptions are core NATS (queue groups for competing consumers); core messages are not
-kept, so a nack there is retried in this process.
+nothing unread is aged out or trimmed. A group on it is a durable push consumer with
+explicit acks, delivering to `_wire.deliver.<stream>.<group>` for the queue group of the
+same name (every process of the group subscribes there; the server spreads the messages
+and holds at most `MAX_ACK_PENDING` unacked), so its backlog survives restarts and
+`nak(delay)` redelivers with JetStream's own delivery count; a durable queue channel's
+group is created when it is first sent to, so nothing sent before a consumer starts is
+dropped; a pub-sub group sees what is sent from its first subscription on. Messages every
+group has acked are purged by the consumers (every `TRIM_EVERY_S`). (Not interest
+retention: nats-server 2.9 acks, then drops, a message that reaches an interest stream
+while a graceful shutdown has stopped its consumers: 11 of 2000 were lost that way in a
+drill.) Deliveries being worked on are kept with `in_progress` within `ack_wait`. (Not pull
+consumers: nats-py's fetch costs a request per batch and a future per message, a third of
+a handler's cost; a push consumer's messages come like core ones.) Without a group, and on
+plain channels, subscriptions are core NATS (queue groups for competing consumers); core
+messages are not kept, so a nack there is retried in this process.
 
 Connections come back: nats-py reconnects a broken one; one the server closes for good
 (a protocol error, an authorization change) is replaced by a new connection, and every
@@ -50,6 +54,10 @@ REPLY_HEADER = "wire-reply-to"  # JetStream publishes carry no reply subject
 CONTENT_TYPE = "Content-Type"
 REOPEN_WAIT_S = 0.5  # between attempts to replace a connection the server closed
 TRIM_EVERY_S = 10.0  # how often a consumer purges the messages every group has acked
+# Per group, in all its processes: what the server hands out unacked. Enough to keep the
+# handlers busy; each one in flight when a broker dies comes again (a duplicate).
+MAX_ACK_PENDING = 256
+DELIVER_PREFIX = "_wire.deliver."  # push consumers deliver to `<prefix><stream>.<group>`
 
 
 def _safe(name: str) -> str:
@@ -122,32 +130,51 @@ class _JetStreamDelivery(Delivery):
 
 
 class NatsSubscription(Subscription):
-    def __init__(self, broker: NatsBroker, channel: ChannelSpec, group: str | None, prefetch: int):
+    """A core NATS subscription: on the channel's subject (a queue group for a group), or,
+    for a durable group, on its push consumer's deliver subject (`jetstream`)."""
+
+    def __init__(
+        self,
+        broker: NatsBroker,
+        channel: ChannelSpec,
+        group: str | None,
+        prefetch: int,
+        *,
+        subject: str | None = None,
+        jetstream: bool = False,
+    ) -> None:
         super().__init__(channel, group, prefetch)
         self.broker = broker
-        self.core: NatsCoreSub | None = None  # a core subscription (re-made on a new connection)
-        self.pull: Any = None  # a JetStream pull subscription (re-made on a new connection)
-        # Its reader is not cancelled: it ends after the fetch in flight (at most a second),
-        # giving back what that brought, so no pull request outlives the subscription (the
-        # server would deliver into it, and those messages would wait for `ack_wait`).
-        self.reader: asyncio.Task[None] | None = None
+        self.subject = subject or channel.name
+        self.jetstream = jetstream
+        self.core: NatsCoreSub | None = None  # re-made on a new connection
         self.on_close: list[Callable[[], None]] = []
 
     async def on_message(self, msg: Msg) -> None:
+        if self.jetstream:
+            if self.closed:  # closing: give back at once what was still coming
+                with contextlib.suppress(Exception):
+                    await msg.nak()
+                return
+            if not msg.reply.startswith("$JS.ACK."):
+                return  # a status or heartbeat, not a message
+            await self.put(_JetStreamDelivery(msg))
+            return
         if (msg.headers or {}).get("Status") == "503":
             return  # the server's "no responders" notice on a reply subject
         await self.put(_CoreDelivery(self, _message(msg)))
 
     async def _close(self) -> None:
-        if self.reader is not None:
-            await asyncio.gather(self.reader, return_exceptions=True)
         for done in self.on_close:
             done()
         self.broker.core_subs.discard(self)
-        for nats_sub in (self.core, self.pull):
-            if nats_sub is not None:
-                with contextlib.suppress(Exception):
-                    await nats_sub.unsubscribe()
+        if self.core is not None:
+            with contextlib.suppress(Exception):
+                # What nats-py holds for it goes through on_message, which gives it back.
+                if self.jetstream:
+                    await self.core.drain()  # type: ignore[no-untyped-call]
+                else:
+                    await self.core.unsubscribe()
 
 
 class NatsBroker(Broker):
@@ -327,29 +354,45 @@ class NatsBroker(Broker):
                 cfg.max_bytes,
             )
 
-    def _consumer_config(self, deliver: DeliverPolicy = DeliverPolicy.ALL) -> ConsumerConfig:
-        return ConsumerConfig(
+    async def _consumer(
+        self, channel: ChannelSpec, group: str, deliver: DeliverPolicy = DeliverPolicy.ALL
+    ) -> tuple[str, str]:
+        """The push consumer of `group` on `channel`'s stream, made if missing: its deliver
+        subject and deliver group."""
+        stream = await self._stream(channel)
+        durable = _safe(group)
+        config = ConsumerConfig(
+            durable_name=durable,
+            deliver_subject=f"{DELIVER_PREFIX}{stream}.{durable}",
+            deliver_group=durable,
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self.ack_wait,
             max_deliver=-1,  # wire counts attempts and dead-letters itself
             deliver_policy=deliver,
-            max_ack_pending=-1,
+            max_ack_pending=MAX_ACK_PENDING,
         )
+        try:
+            await self.js.add_consumer(stream, config)
+        except BadRequestError as e:  # it exists: made by another process, or long ago
+            info = await self.js.consumer_info(stream, durable)
+            made = info.config
+            if not made.deliver_subject:
+                raise MessagingError(
+                    f"consumer {durable!r} of stream {stream} is a pull consumer (made by an "
+                    "older wire): delete it (`nats consumer rm`) to let wire make it again",
+                    where=self.name,
+                ) from e
+            return made.deliver_subject, made.deliver_group or durable
+        assert config.deliver_subject is not None
+        return config.deliver_subject, durable
 
     async def keep(self, channel: ChannelSpec, group: str) -> None:
         if not channel.durable:
             return
         key = (channel.name, group)
-        if key in self._consumers:
-            return
-        stream = await self._stream(channel)
-        config = self._consumer_config()
-        config.durable_name = _safe(group)
-        try:
-            await self.js.add_consumer(stream, config)
-        except BadRequestError as e:  # exists (made by another process): it keeps already
-            log.debug("consumer %s on %s: %s", group, stream, e)
-        self._consumers.add(key)
+        if key not in self._consumers:
+            await self._consumer(channel, group)
+            self._consumers.add(key)
 
     async def _send(self, channel: ChannelSpec, message: Message) -> None:
         headers = _headers(channel, message)
@@ -368,34 +411,25 @@ class NatsBroker(Broker):
     async def subscribe(
         self, channel: ChannelSpec, group: str | None = None, *, prefetch: int = 16
     ) -> Subscription:
-        sub = NatsSubscription(self, channel, group, prefetch)
         if channel.durable and group is not None:
-            stream = await self._stream(channel)
-            sub.pull = await self._pull_subscription(channel, group, stream)
-            sub.reader = asyncio.create_task(self._pull(sub, group, stream, prefetch))
-            self._trim_later(sub, stream)
+            # A queue channel's group exists from the first send (`keep`); a pub-sub group
+            # made here sees what is sent from now on.
+            deliver = DeliverPolicy.ALL if channel.kind == "queue" else DeliverPolicy.NEW
+            subject, queue = await self._consumer(channel, group, deliver)
+            sub = NatsSubscription(self, channel, queue, prefetch, subject=subject, jetstream=True)
+            self._trim_later(sub, await self._stream(channel))
         else:
-            await self._subscribe_core(sub)
-            self.core_subs.add(sub)
+            sub = NatsSubscription(self, channel, group, prefetch)
+        await self._subscribe_core(sub)
+        self.core_subs.add(sub)
         return sub
 
     async def _subscribe_core(self, sub: NatsSubscription) -> None:
         group = sub.group
         sub.core = await self.nc.subscribe(
-            sub.channel.name, queue=_safe(group) if group else "", cb=sub.on_message
+            sub.subject, queue=_safe(group) if group else "", cb=sub.on_message
         )
         await self.nc.flush()  # the server knows the subscription before we return
-
-    async def _pull_subscription(self, channel: ChannelSpec, group: str, stream: str) -> Any:
-        # A queue channel's group exists from the first send (`keep`); a pub-sub group
-        # made here sees what is sent from now on.
-        deliver = DeliverPolicy.ALL if channel.kind == "queue" else DeliverPolicy.NEW
-        return await self.js.pull_subscribe(
-            channel.name,
-            durable=_safe(group),
-            stream=stream,
-            config=self._consumer_config(deliver),
-        )
 
     def _trim_later(self, sub: NatsSubscription, stream: str) -> None:
         self._trimmed[stream] = self._trimmed.get(stream, 0) + 1
@@ -428,26 +462,3 @@ class NatsBroker(Broker):
         floor = min(_done_up_to(c) for c in consumers)
         if floor:
             await self.js.purge_stream(stream, seq=floor + 1)
-
-    async def _pull(self, sub: NatsSubscription, group: str, stream: str, batch: int) -> None:
-        generation = self._generation
-        while not sub.closed:
-            try:
-                if generation != self._generation:  # a new connection: a new pull on it
-                    sub.pull = await self._pull_subscription(sub.channel, group, stream)
-                    generation = self._generation
-                msgs = await sub.pull.fetch(batch=batch, timeout=1)
-            except TimeoutError:
-                continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # disconnected: nats-py reconnects, the consumer stays
-                log.debug("nats: fetch on %s: %s", sub.channel.name, e)
-                await asyncio.sleep(0.2)
-                continue
-            for m in msgs:
-                if sub.closed:  # closing: give back what was not handed out
-                    with contextlib.suppress(Exception):
-                        await m.nak()
-                else:
-                    await sub.put(_JetStreamDelivery(m))
