@@ -133,7 +133,7 @@ def test_hostcalls(make_host: MakeHost, caplog: pytest.LogCaptureFixture) -> Non
         host.call_sync("nope", {})
     assert err.value.message == (
         'materializer handler error for op nope: {"code":"op_404","message":"unknown hostcall '
-        "op 'nope' (known ops: log, twice)\"}"
+        "op 'nope' (known ops: http, log, twice)\"}"
     )
 
 
