@@ -69,6 +69,10 @@ def double(inp, ctx):  # type: ignore[no-untyped-def]
     return result["data"]["add"]
 
 
+def triple(inp, ctx):  # type: ignore[no-untyped-def]
+    return ctx.fn.add({"a": inp["a"], "b": ctx.fn.add({"a": inp["a"], "b": inp["a"]})})
+
+
 def relay(inp, ctx):  # type: ignore[no-untyped-def]
     ctx.send(inp["to"], {"n": inp["n"] * 10})
     return True
@@ -104,6 +108,7 @@ def inline_document() -> dict[str, Any]:
             div=py.from_def(pair, t.integer(), divide),
             greet=py.from_def(name, t.string(), greet),
             double=py.from_def(t.struct({"a": t.integer()}), t.integer(), double),
+            triple=py.from_def(t.struct({"a": t.integer()}), t.integer(), triple),
             echo=py.import_(text, t.string(), module=COUNTER, name="echo"),
             count=py.import_(nothing, t.integer(), module=COUNTER, name="count"),
             count_pooled=pooled.import_(nothing, t.integer(), module=COUNTER, name="count"),
@@ -176,6 +181,10 @@ def test_log_and_stdout_reach_the_runtimes_logger(caplog: pytest.LogCaptureFixtu
 
 def test_gql_goes_back_into_the_typegraph(host: Host) -> None:
     assert host.call_sync("double", {"a": 21}) == 42
+
+
+def test_ctx_fn_calls_a_function_by_name(host: Host) -> None:
+    assert host.call_sync("triple", {"a": 7}) == 21
 
 
 def test_graphql(gateway: Gateway) -> None:

@@ -19,8 +19,30 @@ log = logging.getLogger("wire.python_runtime")
 
 GUEST_DIR = Path(__file__).resolve().parent / "guest"
 # The guest SDK's `Ctx` (and `HostcallError`), as `wire codegen python` writes it into
-# `wire_sdk/runtime.py`: inline functions get the same helpers as generated guests.
-CTX_MODULE = "wire_ctx.py"
+# `wire_sdk/runtime.py`: inline functions get the same helpers as generated guests. It
+# imports `Functions` from its package's `functions.py`, which codegen writes with a typed
+# stub per function; inline functions have no codegen, so theirs calls any function by name.
+CTX_PACKAGE = "wire_ctx"
+FUNCTIONS = b'''"""`ctx.fn` of an inline function: any function of the typegraph by name,
+`ctx.fn.add({"a": 1, "b": 2})`, through the `call` hostcall op (untyped)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+CallFunction = Callable[[str, Mapping[str, object]], Any]
+
+
+class Functions:
+    def __init__(self, call: CallFunction) -> None:
+        self._call = call
+
+    def __getattr__(self, name: str) -> Callable[[Mapping[str, object]], Any]:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda args: self._call(name, args)
+'''
 LABEL = "the inline Python runtime"
 
 
@@ -36,13 +58,14 @@ def ctx_template() -> Path:
 
 
 def guest_files() -> dict[str, bytes]:
-    """The guest's files: its own, and the SDK's `Ctx` as `wire_ctx.py`."""
+    """The guest's files: its own, and the SDK's `Ctx` as the package `wire_ctx`."""
     files = {
         p.relative_to(GUEST_DIR).as_posix(): p.read_bytes()
         for p in sorted(GUEST_DIR.rglob("*.py"))
         if "__pycache__" not in p.parts
     }
-    files[CTX_MODULE] = ctx_template().read_bytes()
+    files[f"{CTX_PACKAGE}/__init__.py"] = ctx_template().read_bytes()
+    files[f"{CTX_PACKAGE}/functions.py"] = FUNCTIONS
     return files
 
 
