@@ -18,7 +18,7 @@ from wire.messaging import (
     ChannelSpec,
     Message,
     MessagingError,
-    RequestTimeout,
+    ReplyTimeout,
     make_broker,
 )
 from wire.messaging.broker import REPLY_PREFIX
@@ -173,7 +173,7 @@ async def test_request_gathers_the_expected_replies(broker: Broker, durable: boo
 
 async def test_request_without_a_responder_times_out(broker: Broker) -> None:
     ch = ChannelSpec(f"{fresh()}.nobody")
-    with pytest.raises(RequestTimeout, match="no reply"):
+    with pytest.raises(ReplyTimeout, match="no reply"):
         await broker.request(ch, Message.json(ch.name, {}), timeout=0.3)
 
 

@@ -21,8 +21,7 @@ from messaging import BROKERS, fresh, require
 
 from typegraph import Graph, MessagingComponent, WireRuntime, t, typegraph
 from wire import Host
-from wire.messaging import ChannelSpec, Message, MessagingService, make_broker
-from wire.messaging.native import NotCallable
+from wire.messaging import ChannelSpec, Message, MessagingService, NotCallable, make_broker
 
 pytestmark = pytest.mark.asyncio
 

@@ -14,9 +14,10 @@ from .errors import (
     ChannelFull,
     InvalidPayload,
     MessagingError,
+    NotCallable,
     PayloadTooLarge,
     PermissionDenied,
-    RequestTimeout,
+    ReplyTimeout,
 )
 from .message import ChannelSpec, Message
 from .service import Binding, MessagingService
@@ -34,10 +35,11 @@ __all__ = [
     "Message",
     "MessagingError",
     "MessagingService",
+    "NotCallable",
     "PayloadTooLarge",
     "PermissionDenied",
     "Received",
-    "RequestTimeout",
+    "ReplyTimeout",
     "Stream",
     "Subscription",
     "broker_url",

@@ -23,8 +23,9 @@ class InvalidPayload(WireError):
     code = "invalid_payload"
 
 
-class RequestTimeout(WireError):
-    """A request got no reply in time."""
+class ReplyTimeout(WireError):
+    """A request got no reply in time (as a guest's HTTP request that gets no answer, its
+    code is `timeout`)."""
 
     code = "timeout"
 
@@ -40,3 +41,10 @@ class ChannelFull(MessagingError):
     trimmed."""
 
     code = "channel_full"
+
+
+class NotCallable(WireError):
+    """A messaging component was called as a function: its handler runs on the messages of
+    the channels it is bound to, nothing else."""
+
+    code = "not_callable"
