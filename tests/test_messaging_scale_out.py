@@ -85,7 +85,10 @@ async def test_two_processes_share_a_durable_channel(
     base = require(backend)
     p, n = fresh("s"), 120
     for i in range(2):
-        proc = consume(with_query(base, consumer=f"{p}-{i}"), p)
+        # Redis names each process's consumer (NATS takes no `consumer`: its groups are
+        # the server's durable consumers).
+        url = with_query(base, consumer=f"{p}-{i}") if backend == "redis" else base
+        proc = consume(url, p)
         procs.append(proc)
         await asyncio.to_thread(wait_line, proc, "consuming:")
     broker = make_broker(base)

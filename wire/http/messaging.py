@@ -17,7 +17,7 @@ from typing import Any
 from .. import progress
 from ..graphql import Gateway
 from ..messaging import Broker, MessagingService, make_broker
-from ..urls import redacted
+from ..messaging.urls import redacted
 from .errors import BrokerUnreachable
 
 log = logging.getLogger("wire.serve")

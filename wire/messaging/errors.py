@@ -30,6 +30,13 @@ class ReplyTimeout(WireError):
     code = "timeout"
 
 
+class MissingClient(MessagingError):
+    """The broker's client library is not installed; the message names the extra of wire
+    that installs it."""
+
+    code = "missing_dependency"
+
+
 class PayloadTooLarge(MessagingError):
     """A message exceeds what the backend carries (refused at send, before it travels)."""
 
