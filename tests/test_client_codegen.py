@@ -6,7 +6,6 @@ clear errors."""
 from __future__ import annotations
 
 import copy
-import importlib
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -14,18 +13,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import wire_codegen
 from clients import TYPEGRAPHS, import_fresh, load
 from graphql import parse, validate
 from test_codegen import document, ref, struct
+from wire_codegen.client import model as client_model
 
 from wire import Host
 from wire.graphql import Gateway
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-wire_codegen = importlib.import_module("wire_codegen")
-client_python = importlib.import_module("wire_codegen.client.python")
-client_model = importlib.import_module("wire_codegen.client.model")
 CodegenError = wire_codegen.CodegenError
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import wasmtime
 from wasmtime.component import Linker, Record, Variant
+from wire_codegen import typescript as ts
 
 from wire.build import BuildError, GuestTypeError, build_guest, guest_hash, guest_language
 from wire.components import load_component
@@ -26,7 +27,6 @@ from wire.protocol import MAT_WIRE, TYPEGATE_WIRE
 REPO = Path(__file__).resolve().parent.parent
 GUEST = REPO / "examples" / "math" / "guest-ts"
 BUILDS = cache_dir("builds")  # conftest points $WIRE_CACHE_DIR at .wire-cache/ unless set
-ts = importlib.import_module("wire_codegen.typescript")
 
 
 @pytest.fixture(scope="module")
