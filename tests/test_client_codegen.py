@@ -13,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import wire_codegen
 from clients import TYPEGRAPHS, import_fresh, load
 from graphql import parse, validate
 from test_codegen import document, ref, struct
-from wire_codegen.client import model as client_model
 
+import wire_codegen
 from wire import Host
 from wire.graphql import Gateway
+from wire_codegen.client import model as client_model
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

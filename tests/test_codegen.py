@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from wire_codegen import python as codegen
-from wire_codegen.model import CodegenError, guest_model
 
 import typegraph
 from wire.build import GuestTypeError, typecheck_guest
+from wire_codegen import python as codegen
+from wire_codegen.model import CodegenError, guest_model
 
 REPO = Path(__file__).resolve().parent.parent
 MATH = REPO / "examples" / "math"

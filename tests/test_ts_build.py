@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 import wasmtime
 from wasmtime.component import Linker, Record, Variant
-from wire_codegen import typescript as ts
 
 from wire.build import BuildError, GuestTypeError, build_guest, guest_hash, guest_language
 from wire.components import load_component
 from wire.engine import default_engine
 from wire.paths import cache_dir
 from wire.protocol import MAT_WIRE, TYPEGATE_WIRE
+from wire_codegen import typescript as ts
 
 REPO = Path(__file__).resolve().parent.parent
 GUEST = REPO / "examples" / "math" / "guest-ts"

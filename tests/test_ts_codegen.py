@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 from test_codegen import document, struct, tricky_document
-from wire_codegen import hostcalls, model
-from wire_codegen import python as py
-from wire_codegen import typescript as ts
 
 import typegraph
 from wire.build import GuestTypeError, typecheck_ts_guest
+from wire_codegen import hostcalls, model
+from wire_codegen import python as py
+from wire_codegen import typescript as ts
 
 REPO = Path(__file__).resolve().parent.parent
 MATH = REPO / "examples" / "math"
