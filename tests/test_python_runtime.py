@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import subprocess
 import sys
 import textwrap
@@ -301,11 +300,12 @@ def test_wire_call_and_wire_serve_run_the_example() -> None:
 
 
 def test_the_readmes_snippet_is_the_example() -> None:
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("\n## Inline Python functions\n", 1)[1].split("\n## ", 1)[0]
-    (snippet,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    from doc_text import blocks, section
+
+    text = section("Inline Python functions")  # the README's
+    (snippet,) = blocks(text, "python")
     assert snippet in EXAMPLE.read_text()
-    assert '`wire call examples/inline/typegraph.py add \'{"a": 1, "b": 2}\'` → `3`' in section
+    assert '`wire call examples/inline/typegraph.py add \'{"a": 1, "b": 2}\'` → `3`' in text
 
 
 def test_the_guest_is_strictly_typed_against_its_bindings() -> None:

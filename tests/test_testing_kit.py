@@ -5,7 +5,6 @@ it waited for."""
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,19 +12,18 @@ from typing import Any
 
 import pytest
 from conftest import make_document
+from doc_text import blocks, section
 
 from wire import Host
 from wire.testing import TestApp
 
 REPO = Path(__file__).resolve().parent.parent
-README = (REPO / "README.md").read_text()
 ORDERS = REPO / "examples" / "orders" / "typegraph.py"
 
 
 def readme_test() -> str:
-    section = re.search(r"^## Testing a typegraph\n(.*?)(?=^## )", README, re.S | re.M)
-    assert section is not None
-    (block,) = re.findall(r"^```python\n(.*?)^```", section.group(1), re.S | re.M)
+    """The test of the README's *Test a typegraph*."""
+    (block,) = blocks(section("Test a typegraph"), "python")
     return block
 
 

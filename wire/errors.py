@@ -4,7 +4,7 @@
 This module holds the base class and the errors of wire's top-level modules (the host and
 its calls, the `http` op, the command line); each subsystem keeps its own in its
 `errors.py` (`wire.graphql.errors`, `wire.messaging.errors`, `wire.http.errors`, ...).
-Every one is exported from `wire`, and documented in the README's error table.
+Every one is exported from `wire`, and documented in docs/errors.md.
 """
 
 from __future__ import annotations

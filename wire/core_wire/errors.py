@@ -1,4 +1,4 @@
-"""The error of the `core_wire` kind: a `WireError` with a stable `code` (README, Errors)."""
+"""The error of the `core_wire` kind: a `WireError` with a stable `code` (docs/errors.md)."""
 
 from __future__ import annotations
 

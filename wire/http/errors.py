@@ -1,4 +1,4 @@
-"""The errors of `wire serve`: each a `WireError` with a stable `code` (docs: README, Errors)."""
+"""The errors of `wire serve`: each a `WireError` with a stable `code` (docs/errors.md)."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ FANOUT_BACKLOG = 1000
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a backend does natively (the README's support table says the same, at length)."""
+    """What a backend does natively (docs/messaging.md's support table says the same, at length)."""
 
     durable: str  # how durable channels are kept
     fanout: str

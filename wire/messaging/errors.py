@@ -1,4 +1,4 @@
-"""The errors of messaging: each a `WireError` with a stable code (README, Errors)."""
+"""The errors of messaging: each a `WireError` with a stable code (docs/errors.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The error of telemetry: a `WireError` with a stable `code` (README, Errors)."""
+"""The error of telemetry: a `WireError` with a stable `code` (docs/errors.md)."""
 
 from __future__ import annotations
 
