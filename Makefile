@@ -17,7 +17,7 @@ setup: $(STAMP)
 
 # Serve the examples over GraphQL (builds their guests, cached), with their channels on the
 # embedded broker, and print how to try the orders message flow (a mutation publishes, a
-# guest handler reacts, a subscription shows it). WIRE_PORT, WIRE_BROKER, ... (see README).
+# guest handler reacts, a subscription shows it). WIRE_PORT, WIRE_BROKER, ... (see docs/serving.md).
 run: setup
 	$(PY) examples/run.py
 

@@ -2,7 +2,7 @@
 to try the orders message flow: a mutation publishes an order, the guest handler `ship`
 reacts, and a GraphQL subscription shows the shipment. Runs until Ctrl-C.
 
-Configured like `wire serve` (WIRE_PORT, WIRE_BROKER, ... see the README).
+Configured like `wire serve` (WIRE_PORT, WIRE_BROKER, ... see docs/serving.md).
 """
 
 from __future__ import annotations

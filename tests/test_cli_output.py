@@ -155,9 +155,11 @@ def test_a_missing_broker_client_says_which_extra_to_install(tmp_path: Path) -> 
         ("publish", "x.y", "{}", "--broker", "nats://127.0.0.1:4222"),
     ):
         out = wire(*args, env=env)
-        first, second = assert_short_error(out, "missing_dependency")
-        assert "NATS broker client" in first
-        assert second.strip().startswith("install the extra: pip install 'wire[nats]'")
+        (line,) = assert_short_error(out, "missing_dependency")
+        assert "the NATS broker client (nats-py) is not installed" in line
+        assert line.endswith(
+            "install the extra, pip install 'wire[nats]' (in this checkout: make setup)"
+        )
         assert "wire: build" not in out.stderr  # found before building
 
 

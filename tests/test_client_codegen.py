@@ -6,7 +6,6 @@ clear errors."""
 from __future__ import annotations
 
 import copy
-import importlib
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,14 +17,13 @@ from clients import TYPEGRAPHS, import_fresh, load
 from graphql import parse, validate
 from test_codegen import document, ref, struct
 
+import wire_codegen
 from wire import Host
 from wire.graphql import Gateway
+from wire_codegen.client import model as client_model
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-wire_codegen = importlib.import_module("wire_codegen")
-client_python = importlib.import_module("wire_codegen.client.python")
-client_model = importlib.import_module("wire_codegen.client.model")
 CodegenError = wire_codegen.CodegenError
 
 

@@ -361,15 +361,14 @@ async def test_timeouts(pkgs: dict[str, Any]) -> None:
 
 
 def test_the_readme_snippets(server: Server, pkgs: dict[str, Any], tmp_path: Path) -> None:
-    """The README's Python snippets run as written, against this server."""
-    import re
+    """The Python snippets of the README's *Integrate* and of docs/clients.md run as
+    written, against this server."""
+    from doc_text import blocks, section
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    section = readme.split("## Calling a typegraph from Python or TypeScript\n", 1)[1]
-    section = section.split("### Python\n", 1)[1].split("\n### ", 1)[0]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
-    assert blocks
+    (readme,) = blocks(section("Integrate"), "python")
+    docs = blocks(section("Python", "docs/clients.md"), "python")
+    assert docs
     namespace: dict[str, Any] = {}
-    for block in blocks:
+    for block in (readme, *docs):
         code = block.replace("http://127.0.0.1:7890", server.url)
         exec(compile(code, "README.md", "exec"), namespace)

@@ -6,7 +6,6 @@ each check gave; this module reads it). Node 20 runs with `--experimental-websoc
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -28,9 +27,10 @@ from clients import (
     silent_server,
     tsc,
 )
+from doc_text import blocks, section
 from messaging import fresh
 from messaging.support import FLOW
-from serving import GATEWAY, MATH, REPO, Server, serve
+from serving import GATEWAY, MATH, Server, serve
 
 PREFIX = fresh("clts")
 PROGRAM = Path(__file__).resolve().parent / "data" / "client_ts"
@@ -58,12 +58,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def readme_snippet() -> str:
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("## Calling a typegraph from Python or TypeScript\n", 1)[1]
-    section = section.split("### TypeScript\n", 1)[1].split("\n## ", 1)[0]
-    found = re.search(r"```ts\n(.*?)```", section, re.S)
-    assert found is not None
-    return found.group(1)
+    """The TypeScript snippet of docs/clients.md."""
+    (snippet,) = blocks(section("TypeScript", "docs/clients.md"), "ts")
+    return snippet
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import importlib
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -14,28 +12,11 @@ import pytest
 
 import typegraph
 from wire.build import GuestTypeError, typecheck_guest
+from wire_codegen import python as codegen
+from wire_codegen.model import CodegenError, guest_model
 
 REPO = Path(__file__).resolve().parent.parent
 MATH = REPO / "examples" / "math"
-
-
-def _codegen() -> Any:
-    """`wire_codegen.python`; from sdk-codegen/ directly when the project is not installed
-    (pyproject maps the package name onto that folder)."""
-    if importlib.util.find_spec("wire_codegen") is None:
-        root = REPO / "sdk-codegen"
-        spec = importlib.util.spec_from_file_location(
-            "wire_codegen", root / "__init__.py", submodule_search_locations=[str(root)]
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["wire_codegen"] = module
-        spec.loader.exec_module(module)
-    return importlib.import_module("wire_codegen.python")
-
-
-codegen = _codegen()
-CodegenError = importlib.import_module("wire_codegen.model").CodegenError
 
 
 def struct(fields: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -254,7 +235,7 @@ def test_regenerating_keeps_app_py_and_rewrites_the_sdk(
 
 def test_example_sdk_is_up_to_date(math_doc: dict[str, Any]) -> None:
     """examples/math/guest/wire_sdk is committed: it must match its typegraph."""
-    model = importlib.import_module("wire_codegen.model").guest_model(math_doc, None)
+    model = guest_model(math_doc, None)
     for name, text in codegen.render(model).items():
         if name != "app.py":
             path = MATH / "guest" / "wire_sdk" / name
@@ -268,10 +249,10 @@ def test_runtime_selection() -> None:
         runtimes={"one": "guest", "two": "guest", "other": "elsewhere"},
     )
     with pytest.raises(CodegenError, match="name the runtime"):
-        codegen.render(importlib.import_module("wire_codegen.model").guest_model(doc, None))
+        codegen.render(guest_model(doc, None))
     with pytest.raises(CodegenError, match=r"no wire runtime 'nope'.*one, other, two"):
         codegen.generate(doc, "nope", Path("/nonexistent"))
-    model = importlib.import_module("wire_codegen.model").guest_model(doc, "two")
+    model = guest_model(doc, "two")
     assert model.runtimes == ("one", "two") and [op.name for op in model.ops] == ["a"]
 
 
@@ -284,7 +265,7 @@ def test_ops_shared_with_different_types_are_rejected() -> None:
         },
     )
     with pytest.raises(CodegenError, match="'a' and 'b' share op 'same' but their input"):
-        importlib.import_module("wire_codegen.model").guest_model(doc, None)
+        guest_model(doc, None)
 
 
 def test_name_clash_after_mangling_is_rejected() -> None:
@@ -296,4 +277,4 @@ def test_name_clash_after_mangling_is_rejected() -> None:
         },
     )
     with pytest.raises(CodegenError, match="both become the Python name 'do_it'"):
-        codegen.render(importlib.import_module("wire_codegen.model").guest_model(doc, None))
+        codegen.render(guest_model(doc, None))

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from doc_text import blocks, section
 from guests import build_wat_guest
 from serving import Server, serve
-from test_readme import blocks, section
 from test_reflected import run_session
 
 from typegraph import CoreRuntime, Graph, Policy, t, typegraph, validate_document
@@ -404,12 +404,12 @@ def test_graphql_policies_decided_by_a_module(server: Server) -> None:
 
 
 def test_the_docs_and_the_readme_are_true(tmp_path: Path) -> None:
-    """The echo of docs/core-wire.md is the tests' echo.wat, and the README's section runs
-    it."""
+    """The echo of docs/core-wire.md is the tests' echo.wat, and docs/runtimes.md's section
+    runs it."""
     docs = (REPO / "docs" / "core-wire.md").read_text()
     (wat,) = re.findall(r"^```wat\n(.*?)^```", docs, re.S | re.M)
     assert wat == (CORE / "echo.wat").read_text()
-    text = section("Core modules speaking wire (core_wire)")
+    text = section("Core modules speaking wire (core_wire)", "docs/runtimes.md")
     (source,) = blocks(text, "python")
     (session,) = blocks(text, "sh")
     (tmp_path / "core.py").write_text(source)

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import wire_codegen
 from ops_typegraph import ops_document
 from web_service import WebService, web_service
 
+import wire_codegen
 from wire import Host
 from wire.build import build_guest
 from wire.graphql import AuthContext, Gateway

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from serving import Server, serve
 from web_service import WebService, web_service
-from wire_codegen.importers import ImporterError, import_openapi, read_document
 
 import typegraph
+from wire_codegen.importers import ImporterError, import_openapi, read_document
 
 DATA = Path(__file__).resolve().parent / "data" / "importers"
 WIRE = Path(sys.executable).parent / "wire"

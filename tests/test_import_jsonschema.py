@@ -12,10 +12,10 @@ import jsonschema
 import jsonschema_rs
 import pytest
 from test_typegraph_properties import document_for
-from wire_codegen.importers import ImportResult, import_jsonschema
 
 import typegraph
 from typegraph.types import Type
+from wire_codegen.importers import ImportResult, import_jsonschema
 
 DATA = Path(__file__).resolve().parent / "data" / "importers"
 

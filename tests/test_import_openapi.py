@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+import typegraph
+from wire.build import typecheck_guest
+from wire.graphql import Gateway
 from wire_codegen.importers import (
     ImporterError,
     ImportResult,
@@ -20,10 +24,6 @@ from wire_codegen.importers import (
     import_openapi,
     read_document,
 )
-
-import typegraph
-from wire.build import typecheck_guest
-from wire.graphql import Gateway
 
 DATA = Path(__file__).resolve().parent / "data" / "importers"
 REPO = Path(__file__).resolve().parent.parent

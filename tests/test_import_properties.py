@@ -13,12 +13,12 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_typegraph_properties import document_for, type_trees, valid
-from wire_codegen.importers import import_jsonschema, source
-from wire_codegen.importers.schema import GRAPHQL_RESERVED
 
 import typegraph
 from typegraph import t
 from typegraph.types import Type
+from wire_codegen.importers import import_jsonschema, source
+from wire_codegen.importers.schema import GRAPHQL_RESERVED
 
 RUFF = Path(sys.executable).parent / "ruff"
 SETTINGS = settings(

@@ -1,4 +1,4 @@
-"""The code stays ruff-clean and mypy-clean (wire/ and typegraph/, strict)."""
+"""The code stays ruff-clean and mypy-clean (wire/, typegraph/ and wire_codegen/, strict)."""
 
 from __future__ import annotations
 

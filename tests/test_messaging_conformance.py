@@ -12,13 +12,14 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 from messaging import BROKERS, fresh, require
+from messaging.take import take, take_all
 
 from wire.messaging import (
     Broker,
     ChannelSpec,
     Message,
     MessagingError,
-    RequestTimeout,
+    ReplyTimeout,
     make_broker,
 )
 from wire.messaging.broker import REPLY_PREFIX
@@ -36,16 +37,6 @@ async def broker(backend: str) -> AsyncIterator[Broker]:
     await b.close()
 
 
-async def drain(sub: object, n: int, timeout: float = 10.0) -> list[Message]:
-    got = []
-    for _ in range(n):
-        d = await sub.receive(timeout)  # type: ignore[attr-defined]
-        assert d is not None, f"only {len(got)} of {n} messages arrived"
-        await d.ack()
-        got.append(d.message)
-    return got
-
-
 async def test_fanout_every_subscriber_sees_every_message(broker: Broker) -> None:
     ch = ChannelSpec(f"{fresh()}.ev")
     subs = [await broker.subscribe(ch) for _ in range(2)]
@@ -53,7 +44,7 @@ async def test_fanout_every_subscriber_sees_every_message(broker: Broker) -> Non
     for i in range(3):
         await broker.send(ch, Message.json(ch.name, {"i": i}))
     for sub in subs:
-        got = await drain(sub, 3)
+        got = await take(sub, 3)
         assert sorted(m.payload()["i"] for m in got) == [0, 1, 2]  # type: ignore[index]
         assert await sub.receive(0.2) is None
         await sub.close()
@@ -66,15 +57,8 @@ async def test_group_members_compete_each_message_once(broker: Broker, durable: 
     b = await broker.subscribe(ch, ch.queue_group, prefetch=1)
     for i in range(20):
         await broker.send(ch, Message.json(ch.name, {"i": i}))
-    seen: list[int] = []
-
-    async def take(sub: object) -> None:
-        while (d := await sub.receive(1.0)) is not None:  # type: ignore[attr-defined]
-            seen.append(d.message.payload()["i"])
-            await d.ack()
-
-    await asyncio.gather(take(a), take(b))
-    assert sorted(seen) == list(range(20))
+    got = [m for ms in await asyncio.gather(take_all(a), take_all(b)) for m in ms]
+    assert sorted(m.payload()["i"] for m in got) == list(range(20))  # type: ignore[index]
     await a.close()
     await b.close()
 
@@ -91,7 +75,7 @@ async def test_durable_queue_keeps_what_was_sent_before_a_consumer(broker: Broke
     for i in range(5):
         await broker.send(ch, Message.json(ch.name, {"i": i}))
     sub = await broker.subscribe(ch, ch.queue_group)
-    got = await drain(sub, 5)
+    got = await take(sub, 5)
     assert [m.payload()["i"] for m in got] == list(range(5))  # type: ignore[index]
     await sub.close()
 
@@ -103,7 +87,7 @@ async def test_durable_group_backlog_survives_its_consumers(broker: Broker) -> N
     for i in range(4):
         await broker.send(ch, Message.json(ch.name, {"i": i}))
     sub = await broker.subscribe(ch, "keep")
-    got = await drain(sub, 4)
+    got = await take(sub, 4)
     assert sorted(m.payload()["i"] for m in got) == list(range(4))  # type: ignore[index]
     await sub.close()
 
@@ -131,7 +115,7 @@ async def test_metadata_content_type_and_bytes_round_trip(broker: Broker) -> Non
     sub = await broker.subscribe(ch)
     data = bytes(range(256))
     await broker.send(ch, Message(ch.name, data, "application/octet-stream", {"k": "v", "n": "1"}))
-    (m,) = await drain(sub, 1)
+    (m,) = await take(sub, 1)
     assert (m.data, m.content_type, m.metadata, m.topic) == (
         data,
         "application/octet-stream",
@@ -173,7 +157,7 @@ async def test_request_gathers_the_expected_replies(broker: Broker, durable: boo
 
 async def test_request_without_a_responder_times_out(broker: Broker) -> None:
     ch = ChannelSpec(f"{fresh()}.nobody")
-    with pytest.raises(RequestTimeout, match="no reply"):
+    with pytest.raises(ReplyTimeout, match="no reply"):
         await broker.request(ch, Message.json(ch.name, {}), timeout=0.3)
 
 

@@ -16,6 +16,7 @@ import pytest
 from messaging import fresh, require, with_query
 from messaging.private import private_broker
 from messaging.support import Recorder, flow_host
+from messaging.take import take, take_from
 from nats.js.api import DiscardPolicy, StorageType, StreamConfig
 
 from wire.messaging import (
@@ -44,9 +45,8 @@ async def test_a_message_too_large_is_refused_at_send_and_the_connection_lives(
         with pytest.raises(PayloadTooLarge, match=r"exceeds|does not fit"):
             await broker.send(ch, Message.json(ch.name, {"n": 1}, huge))
         await broker.send(ch, Message.json(ch.name, {"n": 2}))  # the same connection
-        d = await sub.receive(10)
-        assert d is not None and d.message.payload() == {"n": 2}
-        await d.ack()
+        (m,) = await take(sub, 1)
+        assert m.payload() == {"n": 2}
         assert await broker.connected()
         await sub.close()
     finally:
@@ -68,12 +68,7 @@ async def test_redis_never_trims_unread_durable_entries(monkeypatch: pytest.Monk
         assert await r.xlen(f"wire:{durable.name}") == 500  # all kept, unread
         assert await r.xlen(f"wire:{plain.name}") < 500  # trimmed, oldest first
         sub = await broker.subscribe(durable, durable.queue_group, prefetch=100)
-        got = []
-        while len(got) < 500:
-            d = await sub.receive(10)
-            assert d is not None, f"{len(got)} of 500"
-            got.append(d.message.payload()["i"])  # type: ignore[index]
-            await d.ack()
+        got = [m.payload()["i"] for m in await take(sub, 500)]  # type: ignore[index]
         assert got == list(range(500))
         await sub.close()
     finally:
@@ -91,9 +86,8 @@ async def test_redis_maxlen_bounds_a_durable_stream_by_refusing_never_trimming()
             await broker.send(ch, Message.json(ch.name, {"i": 20}))
         assert await broker.redis.xlen(f"wire:{ch.name}") == 20  # type: ignore[attr-defined]
         sub = await broker.subscribe(ch, ch.queue_group)
-        first = await sub.receive(10)
-        assert first is not None and first.message.payload() == {"i": 0}  # nothing trimmed
-        await first.ack()
+        (first,) = await take(sub, 1)
+        assert first.payload() == {"i": 0}  # nothing trimmed
         await sub.close()
     finally:
         await broker.close()
@@ -109,17 +103,11 @@ async def test_redis_trims_what_every_group_acked(monkeypatch: pytest.MonkeyPatc
         b = await broker.subscribe(ch, "b")
         for i in range(10):
             await broker.send(ch, Message.json(ch.name, {"i": i}))
-        for _ in range(10):  # group a reads everything, b nothing yet
-            d = await a.receive(10)
-            assert d is not None
-            await d.ack()
+        await take(a, 10)  # group a reads everything, b nothing yet
         await asyncio.sleep(1.0)
         r = broker.redis  # type: ignore[attr-defined]
         assert await r.xlen(f"wire:{ch.name}") == 10  # b has read none: all kept
-        for _ in range(10):
-            d = await b.receive(10)
-            assert d is not None
-            await d.ack()
+        await take(b, 10)
         for _ in range(50):
             if await r.xlen(f"wire:{ch.name}") <= 1:
                 break
@@ -238,11 +226,8 @@ async def test_an_mqtt_dead_letter_channel_keeps_messages_before_anyone_reads_it
         reader = make_broker(url)
         await reader.connect()
         spec = ChannelSpec(f"{p}.events.dead", True, "queue")
-        sub = await reader.subscribe(spec, spec.queue_group)
-        d = await sub.receive(10)
-        assert d is not None and d.message.data == b"not json"
-        await d.ack()
-        await sub.close()
+        (dead,) = await take_from(reader, spec, 1, timeout=10)
+        assert dead.data == b"not json"
         await reader.close()
     finally:
         await svc.stop()
@@ -264,10 +249,7 @@ async def test_nats_purges_what_every_group_acked(monkeypatch: pytest.MonkeyPatc
         for i in range(10):
             await broker.send(ch, Message.json(ch.name, {"i": i}))
         for sub in (a, b):
-            for _ in range(10):
-                d = await sub.receive(10)
-                assert d is not None
-                await d.ack()
+            await take(sub, 10)
             if sub is a:
                 await asyncio.sleep(1.0)
                 assert (await js.stream_info(stream)).state.messages == 10  # b read none

@@ -12,6 +12,7 @@ import pytest
 import pytest_asyncio
 from messaging import BROKERS, fresh, require
 from messaging.support import Recorder, flow_host
+from messaging.take import take_from
 
 from wire import Host, WireError
 from wire.messaging import ChannelSpec, Message, MessagingService, make_broker
@@ -33,19 +34,8 @@ class Flow:
             if channel in self.service.channels
             else (ChannelSpec(channel, True, "queue"))
         )
-        sub = await self.service.broker.subscribe(
-            spec, spec.queue_group if spec.kind == "queue" else group
-        )
-        out = []
-        try:
-            for _ in range(n):
-                d = await sub.receive(20)
-                assert d is not None, f"{len(out)} of {n} messages came on {channel}"
-                await d.ack()
-                out.append(d.message)
-        finally:
-            await sub.close()
-        return out
+        group = spec.queue_group if spec.kind == "queue" else group
+        return await take_from(self.service.broker, spec, n, group=group, timeout=20)
 
 
 async def start_flow(url: str, consume: bool = True, **options: Any) -> Flow:

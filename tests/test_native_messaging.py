@@ -18,11 +18,11 @@ import pytest
 import pytest_asyncio
 from guests import build_wat_guest
 from messaging import BROKERS, fresh, require
+from messaging.take import take_from
 
 from typegraph import Graph, MessagingComponent, WireRuntime, t, typegraph
 from wire import Host
-from wire.messaging import ChannelSpec, Message, MessagingService, make_broker
-from wire.messaging.native import NotCallable
+from wire.messaging import ChannelSpec, Message, MessagingService, NotCallable, make_broker
 
 pytestmark = pytest.mark.asyncio
 
@@ -78,17 +78,7 @@ class Native:
         name = f"{self.p}.{channel}"
         known = self.service.channels.get(name)
         spec = known.spec if known else ChannelSpec(name, True, "queue")
-        sub = await self.service.broker.subscribe(spec, spec.queue_group)
-        out = []
-        try:
-            for _ in range(n):
-                d = await sub.receive(timeout)
-                assert d is not None, f"{len(out)} of {n} messages came on {name}"
-                await d.ack()
-                out.append(d.message)
-        finally:
-            await sub.close()
-        return out
+        return await take_from(self.service.broker, spec, n, timeout=timeout)
 
     async def take_json(self, channel: str) -> Any:
         (m,) = await self.take(channel)

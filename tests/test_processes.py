@@ -15,6 +15,7 @@ import httpx
 import pytest
 from messaging import fresh, require
 from messaging.support import FLOW, flow_env
+from messaging.take import take_until
 from serving import MATH, WIRE, serve
 
 from wire.messaging import ChannelSpec, Message, make_broker
@@ -74,12 +75,7 @@ async def test_consume_shares_the_groups_between_its_processes() -> None:
         await broker.send(
             jobs, Message.json(jobs.name, {"channel": done.name, "payload": {"n": i}})
         )
-    seen: list[int] = []
-    while len(set(seen)) < n:
-        d = await sub.receive(30)
-        assert d is not None, f"{len(set(seen))} of {n}"
-        seen.append(d.message.payload()["n"])  # type: ignore[index]
-        await d.ack()
+    await take_until(sub, set(range(n)), timeout=30)
     await sub.close()
     await broker.close()
     proc.send_signal(signal.SIGTERM)

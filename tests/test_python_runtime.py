@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import subprocess
 import sys
 import textwrap
@@ -69,6 +68,10 @@ def double(inp, ctx):  # type: ignore[no-untyped-def]
     return result["data"]["add"]
 
 
+def triple(inp, ctx):  # type: ignore[no-untyped-def]
+    return ctx.fn.add({"a": inp["a"], "b": ctx.fn.add({"a": inp["a"], "b": inp["a"]})})
+
+
 def relay(inp, ctx):  # type: ignore[no-untyped-def]
     ctx.send(inp["to"], {"n": inp["n"] * 10})
     return True
@@ -104,6 +107,7 @@ def inline_document() -> dict[str, Any]:
             div=py.from_def(pair, t.integer(), divide),
             greet=py.from_def(name, t.string(), greet),
             double=py.from_def(t.struct({"a": t.integer()}), t.integer(), double),
+            triple=py.from_def(t.struct({"a": t.integer()}), t.integer(), triple),
             echo=py.import_(text, t.string(), module=COUNTER, name="echo"),
             count=py.import_(nothing, t.integer(), module=COUNTER, name="count"),
             count_pooled=pooled.import_(nothing, t.integer(), module=COUNTER, name="count"),
@@ -176,6 +180,10 @@ def test_log_and_stdout_reach_the_runtimes_logger(caplog: pytest.LogCaptureFixtu
 
 def test_gql_goes_back_into_the_typegraph(host: Host) -> None:
     assert host.call_sync("double", {"a": 21}) == 42
+
+
+def test_ctx_fn_calls_a_function_by_name(host: Host) -> None:
+    assert host.call_sync("triple", {"a": 7}) == 21
 
 
 def test_graphql(gateway: Gateway) -> None:
@@ -292,11 +300,12 @@ def test_wire_call_and_wire_serve_run_the_example() -> None:
 
 
 def test_the_readmes_snippet_is_the_example() -> None:
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("\n## Inline Python functions\n", 1)[1].split("\n## ", 1)[0]
-    (snippet,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    from doc_text import blocks, section
+
+    text = section("Inline Python functions")  # the README's
+    (snippet,) = blocks(text, "python")
     assert snippet in EXAMPLE.read_text()
-    assert '`wire call examples/inline/typegraph.py add \'{"a": 1, "b": 2}\'` → `3`' in section
+    assert '`wire call examples/inline/typegraph.py add \'{"a": 1, "b": 2}\'` → `3`' in text
 
 
 def test_the_guest_is_strictly_typed_against_its_bindings() -> None:

@@ -1,7 +1,10 @@
-"""The README's code is real: its walkthrough's snippets are what codegen writes (and the
-guest they make builds and answers), its `wire call` lines print what it says they print,
-its Python blocks run, and its sample output is in the format the CLI writes.
-(`test_import_readme.py` checks the import section's example.)"""
+"""The README and the reference in docs/ are true: the walkthrough's snippets are what codegen
+writes (and the guest they make builds and answers), the `wire call` lines print what they
+say, every Python block compiles and the host's runs, the sample output is in the format the
+CLI writes, every link leads to a file and a heading that exist, the Reference lists every
+file of docs/ and the Layout every package. (Other tests check the snippets of their own
+subject where they live: `test_import_docs.py`, `test_client_python.py`, `test_errors.py`,
+...)"""
 
 from __future__ import annotations
 
@@ -13,30 +16,16 @@ import shlex
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import pytest
+from doc_text import all_blocks, anchors, blocks, documents, read, section
 from test_cli_output import STEP
 
 REPO = Path(__file__).resolve().parent.parent
 WIRE = Path(sys.executable).parent / "wire"
-README = (REPO / "README.md").read_text()
-
-
-def section(title: str) -> str:
-    """The text under the heading `title`, up to the next heading of any level."""
-    found = re.search(rf"^#+ {re.escape(title)}\n(.*?)(?=^#+ )", README, re.S | re.M)
-    assert found is not None, f"no section {title!r} in the README"
-    return found.group(1)
-
-
-def blocks(text: str, lang: str) -> list[str]:
-    """The fenced `lang` blocks of `text`, dedented (list items indent them)."""
-    return [
-        textwrap.dedent(b) for b in re.findall(rf"^[ ]*```{lang}\n(.*?)^[ ]*```", text, re.S | re.M)
-    ]
+README = read()
 
 
 def wire(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
@@ -50,7 +39,7 @@ def wire(*args: str | Path, cwd: Path = REPO) -> subprocess.CompletedProcess[str
 def test_the_walkthrough_is_what_codegen_writes_and_it_runs(tmp_path: Path) -> None:
     """Step 1's typegraph, step 2's `wire codegen`, its app.py filled in as the README shows,
     built, and called: 13."""
-    typegraph_src, app_src = blocks(section("Writing a materializer"), "python")
+    typegraph_src, app_src = blocks(section("Write a materializer"), "python")
     (tmp_path / "typegraph.py").write_text(typegraph_src)
     wire("codegen", "python", "typegraph.py", "-o", "guest", cwd=tmp_path)
     generated = (tmp_path / "guest" / "app.py").read_text()
@@ -63,7 +52,7 @@ def test_the_walkthrough_is_what_codegen_writes_and_it_runs(tmp_path: Path) -> N
 
 
 def test_the_typescript_snippet_is_what_codegen_writes(tmp_path: Path) -> None:
-    (typegraph_src, _) = blocks(section("Writing a materializer"), "python")
+    (typegraph_src, _) = blocks(section("Write a materializer"), "python")
     (app_src,) = blocks(section("In TypeScript (or JavaScript)"), "ts")
     (tmp_path / "typegraph.py").write_text(typegraph_src)
     wire("codegen", "typescript", "typegraph.py", "-o", "guest", cwd=tmp_path)
@@ -78,9 +67,11 @@ def test_the_typescript_snippet_is_what_codegen_writes(tmp_path: Path) -> None:
 
 
 def test_the_gql_signatures_are_the_readmes(tmp_path: Path) -> None:
-    """`ctx.gql(query, variables)` in Python, `ctx.gql(query, {variables})` in TypeScript."""
-    assert "`ctx.gql(query, variables)` in Python, `ctx.gql(query, {variables})`" in README
-    (typegraph_src, _) = blocks(section("Writing a materializer"), "python")
+    """`ctx.gql(query, variables)` in Python, `ctx.gql(query, {variables})` in TypeScript, as
+    docs/serving.md says."""
+    serving = read("docs/serving.md")
+    assert "`ctx.gql(query, variables)` in Python, `ctx.gql(query, {variables})`" in serving
+    (typegraph_src, _) = blocks(section("Write a materializer"), "python")
     (tmp_path / "typegraph.py").write_text(typegraph_src)
     wire("codegen", "python", "typegraph.py", "-o", "py", cwd=tmp_path)
     wire("codegen", "typescript", "typegraph.py", "-o", "ts", cwd=tmp_path)
@@ -94,14 +85,14 @@ def test_the_gql_signatures_are_the_readmes(tmp_path: Path) -> None:
 
 def test_the_typed_call_and_http_helpers_are_the_readmes(tmp_path: Path) -> None:
     """`ctx.fn.add(...)`, `ctx.call`, `ctx.http.<method>` and `ctx.fetch(url, {...})` as the
-    README's section says; the math example's `double` as it shows."""
-    text = section("Calling functions and HTTP services from a guest")
+    section of docs/guests.md says; the math example's `double` as it shows."""
+    text = section("Calling functions and HTTP services from a guest", "docs/guests.md")
     (snippet,) = blocks(text, "python")
     app = (REPO / "examples" / "math" / "guest" / "app.py").read_text()
     assert snippet.splitlines()[1].split("  #")[0].strip() in app
     ts_app = (REPO / "examples" / "math" / "guest-ts" / "app.ts").read_text()
     assert "return ctx.fn.add({ a: inp.a, b: inp.a });" in ts_app
-    (typegraph_src, _) = blocks(section("Writing a materializer"), "python")
+    (typegraph_src, _) = blocks(section("Write a materializer"), "python")
     (tmp_path / "typegraph.py").write_text(typegraph_src)
     wire("codegen", "python", "typegraph.py", "-o", "py", cwd=tmp_path)
     wire("codegen", "typescript", "typegraph.py", "-o", "ts", cwd=tmp_path)
@@ -125,17 +116,18 @@ def test_the_typed_call_and_http_helpers_are_the_readmes(tmp_path: Path) -> None
 
 
 def test_the_readmes_wire_commands_do_what_it_says(tmp_path: Path) -> None:
-    calls = re.findall(r"`(wire call [^`]+)` → `([^`]+)`", README)
+    text = "\n".join(read(name) for name in documents())  # the README's, and the docs'
+    calls = re.findall(r"`(wire call [^`]+)` → `([^`]+)`", text)
     assert len(calls) >= 2, calls  # the Python and the TypeScript walkthroughs
     for command, expected in calls:
         out = wire(*shlex.split(command)[1:])
         assert out.stdout.strip() == expected, command
-    builds = re.findall(r"`(wire build examples/[^`]+)`", README)
+    builds = re.findall(r"`(wire build examples/[^`]+)`", text)
     assert builds
     for command in builds:
         wire(*shlex.split(command)[1:])
     # codegen writes into the example's folder: run it on a copy
-    codegens = re.findall(r"`(wire codegen \w+ examples/[^`]+)`", README)
+    codegens = re.findall(r"`(wire codegen \w+ examples/[^`]+)`", text)
     assert len(codegens) >= 2
     shutil.copytree(REPO / "examples" / "math", tmp_path / "examples" / "math")
     for command in codegens:
@@ -144,7 +136,7 @@ def test_the_readmes_wire_commands_do_what_it_says(tmp_path: Path) -> None:
 
 
 def test_the_python_blocks_run() -> None:
-    python = blocks(README, "python")
+    python = all_blocks("python")  # the README's and the docs'
     for block in python:  # all of them are Python, a top-level `await` allowed
         compile(block, "README.md", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     (host_example,) = [b for b in python if "from wire import Host" in b]
@@ -164,10 +156,13 @@ def test_the_python_blocks_run() -> None:
         os.chdir(cwd)
 
 
-@pytest.mark.parametrize("marker", ["g.channel(", "MessagingComponent("])
-def test_the_messaging_fragments_make_a_valid_typegraph(marker: str) -> None:
-    """The fragments of *Messaging*, run in a typegraph that declares what they use."""
-    fragments = [b for b in blocks(README, "python") if marker in b]
+@pytest.mark.parametrize(
+    ("marker", "name"), [("g.channel(", "README.md"), ("MessagingComponent(", "docs/runtimes.md")]
+)
+def test_the_messaging_fragments_make_a_valid_typegraph(marker: str, name: str) -> None:
+    """The fragments of the README's *Messaging* and of docs/runtimes.md's messaging
+    components, run in a typegraph that declares what they use."""
+    fragments = [b for b in blocks(read(name), "python") if marker in b]
     assert fragments
     for fragment in fragments:
         _fragment_typegraph(fragment, marker)
@@ -194,6 +189,56 @@ def _fragment_typegraph(fragment: str, marker: str) -> None:
 
 
 def test_the_sample_output_is_in_the_clis_format() -> None:
-    lines = [ln for b in blocks(README, "text") for ln in b.splitlines() if ln.startswith("wire: ")]
+    lines = [ln for b in all_blocks("text") for ln in b.splitlines() if ln.startswith("wire: ")]
     steps = [ln for ln in lines if not ln.startswith("wire: serving")]
     assert steps and all(STEP.match(ln) for ln in steps), steps
+
+
+def test_every_link_leads_somewhere() -> None:
+    """Each relative link of the README and of docs/ names a file that exists, and a heading
+    of it when it has an anchor."""
+    checked = 0
+    for name in documents():
+        base = (REPO / name).parent
+        for target in re.findall(r"\]\(([^)\s]+)\)", read(name)):
+            if re.match(r"[a-z]+:", target):
+                continue  # a URL
+            path, _, anchor = target.partition("#")
+            file = (base / path).resolve() if path else REPO / name
+            assert file.exists(), f"{name}: link to {target}: no such file"
+            if anchor:
+                rel = file.relative_to(REPO).as_posix()
+                assert anchor in anchors(rel), f"{name}: link to {target}: no such heading"
+            checked += 1
+    assert checked > 20, checked
+
+
+def test_the_reference_lists_every_file_of_docs() -> None:
+    reference = section("Reference")
+    for name in documents()[1:]:
+        assert f"]({name})" in reference, f"{name} is not in the README's Reference"
+
+
+def test_the_layout_shows_every_package() -> None:
+    """Every package of wire/ and wire_codegen/ (a folder with an `__init__.py`) is a line of
+    the Layout, indented under its parent, and so is every top-level folder of the checkout
+    that holds code or docs."""
+    (layout,) = blocks(section("Layout"), "")
+    shown: set[str] = set()
+    parents: list[str] = []
+    for line in layout.splitlines():
+        found = re.match(r"^( *)(\S+/)\s", line)
+        if found is None:
+            continue  # a description's next line
+        depth = len(found.group(1)) // 2
+        parents = [*parents[:depth], found.group(2)]
+        shown.add("".join(parents))
+    packages = {
+        f"{p.parent.relative_to(REPO).as_posix()}/"
+        for root in ("wire", "wire_codegen")
+        for p in (REPO / root).rglob("__init__.py")
+    }
+    assert packages - shown == set(), "packages missing from the README's Layout"
+    folders = {"typegraph/", "wire/", "wire_codegen/", "wit/", "docs/", "examples/", "tests/"}
+    assert folders - shown == set(), "folders missing from the README's Layout"
+    assert shown - packages - folders <= {"bench/"}, "the Layout shows folders that are not there"

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from doc_text import blocks, section
 from guests import build_wat_guest
 from serving import Server, serve
 from shop_guest import build_shop
 from shop_typegraph import WIDTHS, LineItem, Payment, define
-from test_readme import blocks, section
 
 from typegraph import (
     Graph,
@@ -652,7 +652,7 @@ def test_graphql_errors_of_a_reflected_function(server: Server) -> None:
 
 
 def test_the_readmes_section_is_true(shop_wasm: str, tmp_path: Path) -> None:
-    text = section("Components with typed exports (reflected)")
+    text = section("Components with typed exports (reflected)", "docs/runtimes.md")
     (source,) = blocks(text, "python")
     (session,) = blocks(text, "sh")
     (tmp_path / "shop.py").write_text(source)

@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from typing import Any
 
 import httpx
 import pytest
 from graphql_ws import GqlWs, serve_here
 from messaging import fresh, require
 from messaging.support import FLOW, Recorder, flow_env
+from messaging.take import take_until
 
 from wire.http import ServerConfig, load_all
 from wire.messaging import Broker, ChannelSpec, make_broker
@@ -83,17 +83,10 @@ async def test_graceful_shutdown_drains_a_handler_in_flight(
 async def collect(broker: Broker, spec: ChannelSpec, want: set[int]) -> list[int]:
     """The `n` of every message on the queue `spec` until `want` is covered."""
     sub = await broker.subscribe(spec, spec.queue_group)
-    seen: list[int] = []
     try:
-        while not want <= set(seen):
-            d = await sub.receive(60)
-            assert d is not None, f"missing: {sorted(want - set(seen))}"
-            payload: Any = d.message.payload()
-            seen.append(payload["n"])
-            await d.ack()
+        return await take_until(sub, want, timeout=60)
     finally:
         await sub.close()
-    return seen
 
 
 @pytest.mark.parametrize("backend", ["memory", "nats"])

@@ -197,8 +197,7 @@ def test_the_example_reports_a_guest_error_with_its_code(example: Uvicorn) -> No
 
 @pytest.mark.asyncio
 async def test_the_readme_snippet_serves_what_it_says(monkeypatch: pytest.MonkeyPatch) -> None:
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("## Using wire from a strawberry app\n", 1)[1].split("\n## ", 1)[0]
+    section = (REPO / "docs" / "strawberry.md").read_text()
     code = re.search(r"```python\n(.*?)```", section, re.S)
     query = re.search(r"then `(\{.*?\})` gives", section)
     answer = re.search(r"```json\n(.*?)```", section, re.S)
@@ -206,7 +205,7 @@ async def test_the_readme_snippet_serves_what_it_says(monkeypatch: pytest.Monkey
     monkeypatch.chdir(REPO)  # the snippet names the typegraph from the checkout's root
     module = types.ModuleType("readme_strawberry_app")
     monkeypatch.setitem(sys.modules, module.__name__, module)
-    exec(compile(code.group(1), "README.md", "exec"), module.__dict__)
+    exec(compile(code.group(1), "docs/strawberry.md", "exec"), module.__dict__)
     async with serve_here(module.app) as url, httpx.AsyncClient(timeout=30) as client:
         got = await client.post(url, json={"query": query.group(1)})
     assert got.json() == json.loads(answer.group(1))

@@ -22,11 +22,11 @@ from wire.components import load_component
 from wire.engine import default_engine
 from wire.paths import cache_dir
 from wire.protocol import MAT_WIRE, TYPEGATE_WIRE
+from wire_codegen import typescript as ts
 
 REPO = Path(__file__).resolve().parent.parent
 GUEST = REPO / "examples" / "math" / "guest-ts"
 BUILDS = cache_dir("builds")  # conftest points $WIRE_CACHE_DIR at .wire-cache/ unless set
-ts = importlib.import_module("wire_codegen.typescript")
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ deterministic, the author's files kept, `Ctx` helpers from the hostcall op schem
 from __future__ import annotations
 
 import copy
-import importlib
 import json
 import os
 import subprocess
@@ -17,12 +16,12 @@ from test_codegen import document, struct, tricky_document
 
 import typegraph
 from wire.build import GuestTypeError, typecheck_ts_guest
+from wire_codegen import hostcalls, model
+from wire_codegen import python as py
+from wire_codegen import typescript as ts
 
 REPO = Path(__file__).resolve().parent.parent
 MATH = REPO / "examples" / "math"
-ts = importlib.import_module("wire_codegen.typescript")
-model = importlib.import_module("wire_codegen.model")
-hostcalls = importlib.import_module("wire_codegen.hostcalls")
 CodegenError = model.CodegenError
 
 
@@ -68,7 +67,6 @@ def test_math_sdk_files(math_doc: dict[str, Any], tmp_path: Path) -> None:
 
 def test_both_languages_share_one_walk(math_doc: dict[str, Any]) -> None:
     """The Python and TS SDKs of a typegraph are two renderings of one GuestModel."""
-    py = importlib.import_module("wire_codegen.python")
     walked = model.guest_model(math_doc, None)
     py_files = py.render(walked)
     ts_files = ts.render(walked, hostcalls.hostcall_model())

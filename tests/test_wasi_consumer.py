@@ -21,6 +21,7 @@ import orjson
 import pytest
 import pytest_asyncio
 from messaging import BROKERS, USED, fresh, require
+from messaging.take import take_from
 
 from typegraph import Graph, MessagingComponent, t, typegraph
 from wire import Host
@@ -107,17 +108,7 @@ class Consumer:
         name = f"{self.p}.{channel}"
         known = self.service.channels.get(name)
         spec = known.spec if known else ChannelSpec(name, True, "queue")
-        sub = await self.service.broker.subscribe(spec, spec.queue_group)
-        out = []
-        try:
-            for _ in range(n):
-                d = await sub.receive(timeout)
-                assert d is not None, f"{len(out)} of {n} messages came on {name}"
-                await d.ack()
-                out.append(d.message)
-        finally:
-            await sub.close()
-        return out
+        return await take_from(self.service.broker, spec, n, timeout=timeout)
 
     async def take_json(self, channel: str, n: int = 1) -> list[Any]:
         return [orjson.loads(m.data) for m in await self.take(channel, n)]

@@ -29,7 +29,7 @@ import orjson
 
 import typegraph
 
-from .urls import redacted
+from .messaging.urls import redacted
 
 VERSION = "3.0.0"
 CONTENT_TYPE = "application/json"

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from . import console
-from .errors import TypegraphLoadError, WireError
+from .errors import ImportFailed, ImportIncomplete, TypegraphLoadError, WireError
 from .telemetry import tracing
 
 if TYPE_CHECKING:
@@ -63,14 +63,6 @@ def cmd_codegen(ns: argparse.Namespace) -> int:
     for p in written:
         _progress(f"wrote {p}")
     return 0
-
-
-class ImportFailed(WireError):
-    code = "import_failed"
-
-
-class ImportIncomplete(WireError):
-    code = "import_incomplete"
 
 
 def cmd_import(ns: argparse.Namespace) -> int:

@@ -17,14 +17,8 @@ from . import progress
 from .errors import WireError
 
 # The Python package a `ModuleNotFoundError` names -> the extra of wire that installs it.
+# (A broker's client is the broker layer's to name: `make_broker` raises `MissingClient`.)
 EXTRAS = {
-    "nats": ("nats", "the NATS broker client (nats-py)"),
-    "aio_pika": ("rabbitmq", "the RabbitMQ broker client (aio-pika)"),
-    "aiormq": ("rabbitmq", "the RabbitMQ broker client (aio-pika)"),
-    "pamqp": ("rabbitmq", "the RabbitMQ broker client (aio-pika)"),
-    "redis": ("redis", "the Redis broker client (redis-py)"),
-    "aiomqtt": ("mqtt", "the MQTT broker client (aiomqtt)"),
-    "paho": ("mqtt", "the MQTT broker client (paho-mqtt)"),
     "componentize_py": ("build", "the Python guest builder (componentize-py)"),
     "yaml": ("openapi", "the YAML reader (PyYAML)"),
 }

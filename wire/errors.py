@@ -1,6 +1,10 @@
 """Every error wire raises is a `WireError`: it says what failed, where, and what to do.
 
 `code` is stable and machine-readable (GraphQL `extensions.code`, hostcall error `code`).
+This module holds the base class and the errors of wire's top-level modules (the host and
+its calls, the `http` op, the command line); each subsystem keeps its own in its
+`errors.py` (`wire.graphql.errors`, `wire.messaging.errors`, `wire.http.errors`, ...).
+Every one is exported from `wire`, and documented in docs/errors.md.
 """
 
 from __future__ import annotations
@@ -30,10 +34,15 @@ class WireError(Exception):
 
 
 class TypegraphLoadError(WireError):
+    """A typegraph file is missing, or its code fails (the typegraph's own error, with the
+    line)."""
+
     code = "typegraph_invalid"
 
 
 class UnknownFunction(WireError):
+    """A call names no function of the typegraph."""
+
     code = "unknown_function"
 
 
@@ -62,14 +71,20 @@ class GuestInitError(WireError):
 
 
 class NoHandler(WireError):
+    """The guest has no handler for the op (wit-wire's `no-handler`)."""
+
     code = "no_handler"
 
 
 class GuestInJsonError(WireError):
+    """The guest refused its input (wit-wire's `in-json-err`)."""
+
     code = "guest_input_rejected"
 
 
 class HandlerError(WireError):
+    """The guest's handler failed (wit-wire's `handler-err`), with its message."""
+
     code = "handler_error"
 
 
@@ -112,3 +127,51 @@ class HostcallError(WireError):
         super().__init__(message, **kw)
         if code is not None:
             self.code = code
+
+
+# -- the `http` op (wire.outbound) ---------------------------------------------------------
+
+
+class HttpDenied(WireError):
+    """A guest asked for a URL (or was redirected to one) its runtime is not granted."""
+
+    code = "permission_denied"
+
+
+class HttpTimeout(WireError):
+    """The server did not answer within the request's timeout (or the guest's deadline)."""
+
+    code = "timeout"
+
+
+class ResponseTooLarge(WireError):
+    """The response body is larger than the host's cap; it was not read further."""
+
+    code = "payload_too_large"
+
+
+class HttpFailed(WireError):
+    """The exchange failed: no connection, a broken response, too many redirects."""
+
+    code = "http_error"
+
+
+class HttpArgsInvalid(WireError):
+    """The op's arguments are well-formed JSON but not a request (a bad URL, a Host header)."""
+
+    code = "invalid_args"
+
+
+# -- the command line (wire.cli) ---------------------------------------------------------
+
+
+class ImportFailed(WireError):
+    """`wire import` cannot read the document, or is not allowed to write its output."""
+
+    code = "import_failed"
+
+
+class ImportIncomplete(WireError):
+    """`wire import --strict`: the document has constructs a typegraph cannot express."""
+
+    code = "import_incomplete"

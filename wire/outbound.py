@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from .errors import WireError
+from .errors import HttpArgsInvalid, HttpDenied, HttpFailed, HttpTimeout, ResponseTooLarge
 
 if TYPE_CHECKING:
     from .hostcalls import CallerContext
@@ -39,34 +39,6 @@ DEFAULT_MAX_REDIRECTS = 5
 # A caller without a deadline (an op called outside a guest call) waits at most this long.
 DEFAULT_TIMEOUT_S = 30.0
 DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-class HttpDenied(WireError):
-    """A guest asked for a URL (or was redirected to one) its runtime is not granted."""
-
-    code = "permission_denied"
-
-
-class HttpTimeout(WireError):
-    """The server did not answer within the request's timeout (or the guest's deadline)."""
-
-    code = "timeout"
-
-
-class ResponseTooLarge(WireError):
-    """The response body is larger than the host's cap; it was not read further."""
-
-    code = "payload_too_large"
-
-
-class HttpFailed(WireError):
-    """The exchange failed: no connection, a broken response, too many redirects."""
-
-    code = "http_error"
-
-
-class HttpArgsInvalid(WireError):
-    code = "invalid_args"
 
 
 @dataclass(frozen=True)

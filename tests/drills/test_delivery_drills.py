@@ -47,7 +47,7 @@ FAULTS: dict[str, tuple[Callable[[Drill], None], int]] = {
 }
 # Mosquitto acknowledges a QoS 1 message before it is saved (it keeps no write-ahead log,
 # only snapshots, here after every change): a crash loses what arrived since the last save.
-# Measured: 0 to 15 of 2000 lost. The README's support table says so; the drill runs and
+# Measured: 0 to 15 of 2000 lost. docs/messaging.md's support table says so; the drill runs and
 # reports it.
 MOSQUITTO_CRASH = pytest.mark.xfail(
     reason="Mosquitto acks QoS 1 before it persists: a broker crash can lose the last ones",

@@ -7,7 +7,7 @@
 """
 
 from .detect import Language, guest_language
-from .errors import BuildError, GuestTypeError
+from .errors import BuildError, GuestTypeError, SdkMissing
 from .guest import build_guest, guest_hash
 from .toolchain import Toolchain, toolchain
 from .typecheck import bindings_dir, typecheck_guest, typecheck_ts_guest
@@ -16,6 +16,7 @@ __all__ = [
     "BuildError",
     "GuestTypeError",
     "Language",
+    "SdkMissing",
     "Toolchain",
     "bindings_dir",
     "build_guest",

@@ -1,4 +1,4 @@
-"""The build's error."""
+"""The errors of `wire build`: each a `WireError` with a stable `code` (docs/errors.md)."""
 
 from __future__ import annotations
 
@@ -19,3 +19,9 @@ class GuestTypeError(BuildError):
     """mypy found errors in the guest; `stderr` carries its report."""
 
     code = "guest_type_error"
+
+
+class SdkMissing(BuildError):
+    """The guest imports `wire_sdk`, which `wire codegen` has not written."""
+
+    code = "sdk_missing"

@@ -8,17 +8,11 @@ from pathlib import Path
 
 from .. import progress
 from .detect import Language
-from .errors import BuildError
+from .errors import SdkMissing
 
 SDK = "wire_sdk"
 _PY_IMPORT = re.compile(rf"^\s*(from\s+{SDK}[\s.]|import\s+{SDK}\b)", re.M)
 _JS_IMPORT = re.compile(rf"""from\s+["']\./{SDK}[/"']""")
-
-
-class SdkMissing(BuildError):
-    """The guest imports `wire_sdk`, which `wire codegen` has not written."""
-
-    code = "sdk_missing"
 
 
 def check_sdk(src: Path, language: Language, entry: str = "app.py") -> None:

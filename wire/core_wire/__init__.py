@@ -4,7 +4,7 @@ docs/core-wire.md.
 
 Importing this package registers the kind (`wire` imports it)."""
 
-from .abi import GuestAbiError
+from .errors import GuestAbiError
 from .module import load_module
 from .runtime import CoreInstance, CoreModuleRuntime
 

@@ -13,7 +13,8 @@ from typing import Any
 import orjson
 import wasmtime
 
-from ..errors import ComponentLoadError, WireError
+from ..errors import ComponentLoadError
+from .errors import GuestAbiError
 
 MEMORY = "memory"
 ALLOC = "wire_alloc"  # (len: i32) -> ptr: i32
@@ -37,13 +38,6 @@ HOSTCALL_TYPE = wasmtime.FuncType([I32, I32, I32, I32], [I64])
 Storelike = wasmtime.Store | wasmtime.Caller
 MASK32 = 0xFFFF_FFFF
 MASK64 = 0xFFFF_FFFF_FFFF_FFFF
-
-
-class GuestAbiError(WireError):
-    """A core module broke the core_wire ABI: a pointer or length outside its memory, or a
-    reply that is not the JSON envelope. Its instance is discarded."""
-
-    code = "guest_abi_error"
 
 
 def _signature(ty: wasmtime.FuncType) -> str:

@@ -20,8 +20,8 @@ from ..protocol import METATYPE_VERSION, handle_error, init_error, trap_error
 from ..runtime import StartedRuntime
 from ..runtime_kinds import ComponentResolver, RuntimeEnv, register
 from . import abi
-from .abi import GuestAbiError
 from .calls import IntFunc
+from .errors import GuestAbiError
 from .module import load_module
 
 HANDLE_ERRORS = ("no-handler", "in-json-err", "handler-err")

@@ -31,8 +31,6 @@ from graphql.validation.validate import ValidationAbortedError
 
 from .errors import RequestTimeout
 
-QUERY_TOO_COMPLEX = "query_too_complex"
-
 
 @dataclass(frozen=True)
 class CostLimits:
@@ -83,7 +81,7 @@ def too_complex(
         f"(simplify it, or ask the operator to raise {setting})",
         node,
         extensions={
-            "code": QUERY_TOO_COMPLEX,
+            "code": "query_too_complex",
             "details": {"limit": limit, "found": found, "max": allowed},
         },
     )

@@ -7,14 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import WireError
 from ..graphql import AuthConfig, CostLimits
+from .errors import ConfigError
 
 _TRUE = ("1", "true", "yes", "on")
-
-
-class ConfigError(WireError):
-    code = "bad_config"
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,12 @@ import logging
 from typing import Any
 
 from .. import progress
-from ..errors import WireError
 from ..graphql import Gateway
 from ..messaging import Broker, MessagingService, make_broker
-from ..urls import redacted
+from ..messaging.urls import redacted
+from .errors import BrokerUnreachable
 
 log = logging.getLogger("wire.serve")
-
-
-class BrokerUnreachable(WireError):
-    code = "broker_unreachable"
 
 
 class Brokers:

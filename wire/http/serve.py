@@ -26,16 +26,11 @@ from ..errors import WireError
 from . import head_timeout
 from .app import create_app
 from .config import ServerConfig
+from .errors import PortUnavailable
 from .typegraphs import Typegraphs, describe_failure, load_gateway
 from .watch import watch
 
 log = logging.getLogger("wire.serve")
-
-
-class PortUnavailable(WireError):
-    """The server cannot listen where it was told to."""
-
-    code = "port_unavailable"
 
 
 def bind(host: str, port: int, *, shared: bool = False) -> socket.socket:

@@ -25,6 +25,7 @@ from ..errors import WireError
 from ..graphql import Gateway
 from ..messaging import MessagingService
 from .config import ServerConfig
+from .errors import StartFailed
 from .messaging import Brokers, messaging_status, start_messaging, stop_messaging
 
 log = logging.getLogger("wire.serve")
@@ -124,16 +125,6 @@ def load_gateway(path: Path, config: ServerConfig) -> Gateway:
         gw.close()
         raise
     return gw
-
-
-class StartFailed(WireError):
-    """A runtime of the typegraph cannot start; the code is its error's (`build_failed`,
-    `sdk_missing`, `component_load_failed`, ...)."""
-
-    def __init__(self, typegraph: str, failed: dict[str, WireError], where: str) -> None:
-        reasons = "; ".join(f"runtime {n}: {e}" for n, e in failed.items())
-        super().__init__(f"typegraph '{typegraph}' cannot start: {reasons}", where=where)
-        self.code = next(iter(failed.values())).code
 
 
 async def _close(version: Version) -> None:

@@ -14,9 +14,11 @@ from .errors import (
     ChannelFull,
     InvalidPayload,
     MessagingError,
+    MissingClient,
+    NotCallable,
     PayloadTooLarge,
     PermissionDenied,
-    RequestTimeout,
+    ReplyTimeout,
 )
 from .message import ChannelSpec, Message
 from .service import Binding, MessagingService
@@ -34,10 +36,12 @@ __all__ = [
     "Message",
     "MessagingError",
     "MessagingService",
+    "MissingClient",
+    "NotCallable",
     "PayloadTooLarge",
     "PermissionDenied",
     "Received",
-    "RequestTimeout",
+    "ReplyTimeout",
     "Stream",
     "Subscription",
     "broker_url",

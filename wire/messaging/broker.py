@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..telemetry import tracing
-from .errors import MessagingError, PayloadTooLarge, RequestTimeout
+from .errors import MessagingError, PayloadTooLarge, ReplyTimeout
 from .message import ChannelSpec, Message
 
 log = logging.getLogger("wire.messaging")
@@ -31,7 +31,7 @@ FANOUT_BACKLOG = 1000
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a backend does natively (the README's support table says the same, at length)."""
+    """What a backend does natively (docs/messaging.md's support table says the same, at length)."""
 
     durable: str  # how durable channels are kept
     fanout: str
@@ -298,7 +298,7 @@ class Broker(ABC):
         self, channel: ChannelSpec, message: Message, *, timeout: float, expected: int = 1
     ) -> list[Message]:
         """Send `message` with a fresh reply topic and gather up to `expected` replies
-        within `timeout`; none at all is a `RequestTimeout`."""
+        within `timeout`; none at all is a `ReplyTimeout`."""
         inbox = ChannelSpec(self.reply_topic())
         sub = await self.subscribe(inbox, prefetch=max(expected, 1))
         replies: list[Message] = []
@@ -320,7 +320,7 @@ class Broker(ABC):
         finally:
             await sub.close()
         if not replies:
-            raise RequestTimeout(
+            raise ReplyTimeout(
                 f"no reply on {channel.name!r} within {timeout:g} s (is a responder running?)",
                 where=self.name,
             )

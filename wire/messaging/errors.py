@@ -1,4 +1,4 @@
-"""The errors of messaging: each a `WireError` with a stable code (README, Errors)."""
+"""The errors of messaging: each a `WireError` with a stable code (docs/errors.md)."""
 
 from __future__ import annotations
 
@@ -23,10 +23,18 @@ class InvalidPayload(WireError):
     code = "invalid_payload"
 
 
-class RequestTimeout(WireError):
-    """A request got no reply in time."""
+class ReplyTimeout(WireError):
+    """A request got no reply in time (as a guest's HTTP request that gets no answer, its
+    code is `timeout`)."""
 
     code = "timeout"
+
+
+class MissingClient(MessagingError):
+    """The broker's client library is not installed; the message names the extra of wire
+    that installs it."""
+
+    code = "missing_dependency"
 
 
 class PayloadTooLarge(MessagingError):
@@ -40,3 +48,10 @@ class ChannelFull(MessagingError):
     trimmed."""
 
     code = "channel_full"
+
+
+class NotCallable(WireError):
+    """A messaging component was called as a function: its handler runs on the messages of
+    the channels it is bound to, nothing else."""
+
+    code = "not_callable"

@@ -26,9 +26,7 @@ import contextlib
 import re
 import uuid
 from asyncio import FIRST_COMPLETED
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import aiomqtt
 import paho.mqtt.client as mqtt
@@ -39,6 +37,7 @@ from . import members
 from .broker import Broker, Capabilities, Delivery, Subscription, log
 from .errors import MessagingError
 from .message import JSON, ChannelSpec, Message
+from .urls import BrokerUrl
 
 SESSION_EXPIRY = 7 * 86400  # seconds a group's session outlives its process
 
@@ -64,39 +63,40 @@ class NoSubscribers(Exception):
     """A durable channel's message found no session to keep it (retried, then reported)."""
 
 
-def _track_pubacks(client: aiomqtt.Client) -> None:
-    """Resolve the futures `_publish` waits on with each PUBACK's reason code (aiomqtt's
-    own `publish` drops it, and "no matching subscribers" means the message is gone)."""
-    waiting: dict[int, asyncio.Future[int]] = {}
-    client._wire_pubacks = waiting  # type: ignore[attr-defined]
-    aiomqtt_callback: Any = client._client.on_publish
+class _Publisher:
+    """The broker's publishing client, and the PUBACKs its publishes wait for: each one's
+    reason code resolves the future `publish` waits on (aiomqtt's own `publish` drops it,
+    and "no matching subscribers" means the message is gone)."""
 
-    def on_publish(c: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
-        fut = waiting.pop(mid, None)
-        if fut is not None and not fut.done():
-            fut.set_result(int(getattr(reason, "value", reason)))
-        aiomqtt_callback(c, userdata, mid, reason, props)
+    def __init__(self, client: aiomqtt.Client) -> None:
+        self.client = client
+        self._waiting: dict[int, asyncio.Future[int]] = {}
+        aiomqtt_callback: Any = client._client.on_publish
 
-    client._client.on_publish = on_publish
+        def on_publish(c: Any, userdata: Any, mid: int, reason: Any, props: Any) -> None:
+            fut = self._waiting.pop(mid, None)
+            if fut is not None and not fut.done():
+                fut.set_result(int(getattr(reason, "value", reason)))
+            aiomqtt_callback(c, userdata, mid, reason, props)
 
+        client._client.on_publish = on_publish
 
-async def _publish(client: aiomqtt.Client, topic: str, data: bytes, props: Properties) -> int:
-    """Publish at QoS 1; the PUBACK's reason code once the broker has it."""
-    info = client._client.publish(topic, data, qos=1, properties=props)
-    if info.rc != mqtt.MQTT_ERR_SUCCESS:
-        raise aiomqtt.MqttCodeError(info.rc, "could not publish")
-    # Registered before any await: the PUBACK is read on this loop, so it cannot come first.
-    fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    waiting: dict[int, asyncio.Future[int]] = client._wire_pubacks  # type: ignore[attr-defined]
-    waiting[info.mid] = fut
-    lost: asyncio.Future[Any] = client._disconnected
-    try:
-        await asyncio.wait([fut, lost], timeout=PUBACK_TIMEOUT, return_when=FIRST_COMPLETED)
-    finally:
-        waiting.pop(info.mid, None)
-    if not fut.done():
-        raise aiomqtt.MqttError("no PUBACK: the connection was lost or the broker is too slow")
-    return fut.result()
+    async def publish(self, topic: str, data: bytes, props: Properties) -> int:
+        """Publish at QoS 1; the PUBACK's reason code once the broker has it."""
+        info = self.client._client.publish(topic, data, qos=1, properties=props)
+        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+            raise aiomqtt.MqttCodeError(info.rc, "could not publish")
+        # Registered before any await: the PUBACK is read on this loop, so it cannot come first.
+        fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._waiting[info.mid] = fut
+        lost: asyncio.Future[Any] = self.client._disconnected
+        try:
+            await asyncio.wait([fut, lost], timeout=PUBACK_TIMEOUT, return_when=FIRST_COMPLETED)
+        finally:
+            self._waiting.pop(info.mid, None)
+        if not fut.done():
+            raise aiomqtt.MqttError("no PUBACK: the connection was lost or the broker is too slow")
+        return fut.result()
 
 
 class _Session:
@@ -145,7 +145,21 @@ class _MqttDelivery(Delivery):
 
 
 class MqttSubscription(Subscription):
-    release: Callable[[], None] = staticmethod(lambda: None)
+    """A grouped one holds its `member` of the group (its session's name) until it closes."""
+
+    def __init__(
+        self,
+        channel: ChannelSpec,
+        group: str | None,
+        prefetch: int,
+        member: members.Member | None = None,
+    ) -> None:
+        super().__init__(channel, group, prefetch)
+        self.member = member
+
+    def release(self) -> None:
+        if self.member is not None:
+            self.member.release()
 
     async def _close(self) -> None:
         self.release()
@@ -164,20 +178,15 @@ class MqttBroker(Broker):
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
-        parts = urlsplit(url)
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        parsed = BrokerUrl(url, ["consumer", "session_expiry"])
+        parts = parsed.parts
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 1883
         self.username, self.password = parts.username, parts.password
-        self.consumer = query.get("consumer") or members.default_consumer()
-        expiry = query.get("session_expiry", str(SESSION_EXPIRY))
-        if not expiry.isdigit() or not 0 < int(expiry) <= 0xFFFFFFFF:
-            raise MessagingError(
-                f"session_expiry must be a number of seconds (1 to {0xFFFFFFFF}), got {expiry!r}",
-                where=self.name,
-            )
-        self.session_expiry = int(expiry)
-        self._publisher: aiomqtt.Client | None = None
+        self.consumer = parsed.text("consumer", members.default_consumer())
+        # seconds; MQTT 5 carries it in four bytes
+        self.session_expiry = parsed.integer("session_expiry", SESSION_EXPIRY, high=0xFFFFFFFF)
+        self._publisher: _Publisher | None = None
         self._lock = asyncio.Lock()
         self._watch: asyncio.Task[None] | None = None
         self._kept: dict[str, str] = {}  # channel -> the group `keep` made a session for
@@ -239,21 +248,21 @@ class MqttBroker(Broker):
             )
         self.dropped = count
 
-    async def _connect_publisher(self) -> aiomqtt.Client:
+    async def _connect_publisher(self) -> _Publisher:
         async with self._lock:
             if self._publisher is None:
                 client = self._client(f"wire-pub-{uuid.uuid4().hex[:12]}", persistent=False)
-                _track_pubacks(client)
+                publisher = _Publisher(client)
                 await client.__aenter__()
-                self._publisher = client
+                self._publisher = publisher
             return self._publisher
 
     async def connected(self) -> bool:
         try:
-            client = await asyncio.wait_for(self._connect_publisher(), 2)
+            publisher = await asyncio.wait_for(self._connect_publisher(), 2)
         except Exception:
             return False
-        return bool(client._client.is_connected())
+        return bool(publisher.client._client.is_connected())
 
     async def close(self) -> None:
         if self._watch is not None:
@@ -262,7 +271,7 @@ class MqttBroker(Broker):
             self._watch = None
         if self._publisher is not None:
             with contextlib.suppress(Exception):
-                await self._publisher.__aexit__(None, None, None)
+                await self._publisher.client.__aexit__(None, None, None)
             self._publisher = None
 
     def max_message_bytes(self) -> int:
@@ -292,7 +301,7 @@ class MqttBroker(Broker):
         return f"mqtt://{self.host}:{self.port}"
 
     async def _send(self, channel: ChannelSpec, message: Message) -> None:
-        client = await self._connect_publisher()
+        publisher = await self._connect_publisher()
         props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
         props.ContentType = message.content_type
         if message.metadata:
@@ -300,13 +309,13 @@ class MqttBroker(Broker):
         if message.reply_to:
             props.ResponseTopic = _topic(message.reply_to)
         try:
-            reason = await _publish(client, _topic(channel.name), message.data, props)
+            reason = await publisher.publish(_topic(channel.name), message.data, props)
         except aiomqtt.MqttError:
             async with self._lock:  # reconnect on the next try
-                if self._publisher is client:
+                if self._publisher is publisher:
                     self._publisher = None
                     with contextlib.suppress(Exception):
-                        await client.__aexit__(None, None, None)
+                        await publisher.client.__aexit__(None, None, None)
             raise
         if reason == NO_MATCHING_SUBSCRIBERS:
             if channel.durable and (channel.kind == "queue" or channel.grouped):
@@ -328,8 +337,8 @@ class MqttBroker(Broker):
     async def subscribe(
         self, channel: ChannelSpec, group: str | None = None, *, prefetch: int = 16
     ) -> Subscription:
-        sub = MqttSubscription(channel, group, prefetch)
         if group is None:
+            sub = MqttSubscription(channel, None, prefetch)
             ident, topic, persistent = (
                 f"wire-sub-{uuid.uuid4().hex[:12]}",
                 _topic(channel.name),
@@ -338,7 +347,7 @@ class MqttBroker(Broker):
         else:
             # This machine's lowest free member of the group: stable across restarts.
             member = members.take(self.url_key, f"{channel.name}|{group}", self.consumer)
-            sub.release = member.release
+            sub = MqttSubscription(channel, group, prefetch, member)
             ident = f"wire-{group}-{member.name}"
             topic, persistent = self._group_topic(channel, group), channel.durable
             if persistent:

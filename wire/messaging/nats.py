@@ -30,7 +30,6 @@ import contextlib
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import nats
 from nats.aio.client import Client
@@ -49,6 +48,7 @@ from nats.js.errors import BadRequestError
 from .broker import Broker, Capabilities, Delivery, Subscription, log
 from .errors import MessagingError
 from .message import JSON, ChannelSpec, Message
+from .urls import BrokerUrl
 
 REPLY_HEADER = "wire-reply-to"  # JetStream publishes carry no reply subject
 CONTENT_TYPE = "Content-Type"
@@ -191,11 +191,10 @@ class NatsBroker(Broker):
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
-        parts = urlsplit(url)
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        self.server = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+        parsed = BrokerUrl(url, ["ack_wait"])
+        self.server = parsed.server
         # How long JetStream waits for an ack before it redelivers (a host killed mid-handling).
-        self.ack_wait = float(query.get("ack_wait", 30))
+        self.ack_wait = parsed.seconds("ack_wait", 30.0)
         self.lease_s = self.ack_wait
         self._nc: Client | None = None
         self._js: JetStreamContext | None = None

@@ -61,12 +61,21 @@ class _RabbitDelivery(Delivery):
 
 
 class RabbitSubscription(Subscription):
-    channel_obj: AbstractRobustChannel | None = None
+    """Consumes on an AMQP channel of its own (`amqp_channel`), its prefetch the channel's."""
+
+    def __init__(
+        self,
+        channel: ChannelSpec,
+        group: str | None,
+        prefetch: int,
+        amqp_channel: AbstractRobustChannel,
+    ) -> None:
+        super().__init__(channel, group, prefetch)
+        self.amqp_channel = amqp_channel
 
     async def _close(self) -> None:
-        if self.channel_obj is not None:
-            with contextlib.suppress(Exception):
-                await self.channel_obj.close()  # unacked messages go back to the queue
+        with contextlib.suppress(Exception):
+            await self.amqp_channel.close()  # unacked messages go back to the queue
 
 
 class RabbitBroker(Broker):
@@ -197,9 +206,8 @@ class RabbitBroker(Broker):
         self, channel: ChannelSpec, group: str | None = None, *, prefetch: int = 16
     ) -> Subscription:
         conn, _, _ = self._ready()
-        sub = RabbitSubscription(channel, group, prefetch)
         ch = await conn.channel()
-        sub.channel_obj = ch
+        sub = RabbitSubscription(channel, group, prefetch, ch)
         await ch.set_qos(prefetch_count=prefetch)
         await self._declare_exchange(ch)
         queue = await self._queue(ch, channel, group)

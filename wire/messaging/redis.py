@@ -23,7 +23,6 @@ import contextlib
 import copy
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import orjson
 import redis.asyncio as aioredis
@@ -35,6 +34,7 @@ from . import members
 from .broker import REPLY_PREFIX, Broker, Capabilities, Delivery, Subscription, log
 from .errors import ChannelFull, MessagingError
 from .message import JSON, ChannelSpec, Message
+from .urls import BrokerUrl
 
 PREFIX = "wire:"
 REPLY_TTL_S = 300  # how long a reply stream outlives a requester that left without it
@@ -106,18 +106,29 @@ class _RedisDelivery(Delivery):
 
 
 class RedisSubscription(Subscription):
-    """Its reader is not cancelled (redis-py can hang cancelling a blocking read): it sees
-    `closed` within one block interval and ends."""
+    """Read by `reader`, which is not cancelled (redis-py can hang cancelling a blocking
+    read): it sees `closed` within one block interval and ends. A grouped one holds its
+    `member` of the group until it closes; `on_close` gives back what it held."""
 
-    redis: aioredis.Redis
-    release: Callable[[], None] = staticmethod(lambda: None)
-    reader: asyncio.Task[None] | None = None
-    consumer: str | None = None  # its name in its group
+    def __init__(
+        self,
+        channel: ChannelSpec,
+        group: str | None,
+        prefetch: int,
+        redis: aioredis.Redis,
+        member: members.Member | None = None,
+    ) -> None:
+        super().__init__(channel, group, prefetch)
+        self.redis = redis
+        self.consumer = member.name if member is not None else None  # its name in its group
+        self.reader: asyncio.Task[None] | None = None
+        self.on_close: list[Callable[[], None]] = [member.release] if member is not None else []
 
     async def _close(self) -> None:
         if self.reader is not None:
             await self.reader
-        self.release()
+        for done in self.on_close:
+            done()
         if self.group is None and self.channel.name.startswith(REPLY_PREFIX):
             with contextlib.suppress(Exception):  # it also expires (REPLY_TTL_S)
                 await self.redis.delete(_key(self.channel.name))
@@ -164,13 +175,12 @@ class RedisBroker(Broker):
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
-        parts = urlsplit(url)
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        self.server = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-        self.consumer = query.get("consumer") or members.default_consumer()
-        self.claim_idle_ms = int(query.get("claim_idle_ms", 30_000))
+        parsed = BrokerUrl(url, ["claim_idle_ms", "consumer", "maxlen"])
+        self.server = parsed.server
+        self.consumer = parsed.text("consumer", members.default_consumer())
+        self.claim_idle_ms = parsed.integer("claim_idle_ms", 30_000)
         self.lease_s = self.claim_idle_ms / 1000
-        self.maxlen = int(query["maxlen"]) if "maxlen" in query else None
+        self.maxlen = parsed.integer("maxlen", None)
         self._redis: aioredis.Redis | None = None
         self._trimmed: dict[str, int] = {}  # durable stream -> its group readers here
         self._trimmer: asyncio.Task[None] | None = None
@@ -261,16 +271,14 @@ class RedisBroker(Broker):
     async def subscribe(
         self, channel: ChannelSpec, group: str | None = None, *, prefetch: int = 16
     ) -> Subscription:
-        sub = RedisSubscription(channel, group, prefetch)
-        sub.redis = self.redis
         if group is None:
+            sub = RedisSubscription(channel, None, prefetch, self.redis)
             last = await self._last_id(channel)
             sub.reader = asyncio.create_task(self._read(sub, last, prefetch))
         else:
             await self._group(channel, group)
             member = members.take(self.server, f"{channel.name}|{group}", self.consumer)
-            sub.consumer = member.name
-            sub.release = member.release
+            sub = RedisSubscription(channel, group, prefetch, self.redis, member)
             sub.reader = asyncio.create_task(self._read_group(sub, group, prefetch, member.name))
             if channel.durable:
                 self._trim_later(sub)
@@ -279,17 +287,15 @@ class RedisBroker(Broker):
     def _trim_later(self, sub: RedisSubscription) -> None:
         key = _key(sub.channel.name)
         self._trimmed[key] = self._trimmed.get(key, 0) + 1
-        previous = sub.release
 
-        def release() -> None:
-            previous()
+        def untrim() -> None:
             left = self._trimmed.get(key, 1) - 1
             if left:
                 self._trimmed[key] = left
             else:
                 self._trimmed.pop(key, None)
 
-        sub.release = release
+        sub.on_close.append(untrim)
         if self._trimmer is None or self._trimmer.done():
             self._trimmer = asyncio.create_task(self._trim_acked())
 

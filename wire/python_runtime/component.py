@@ -19,12 +19,12 @@ log = logging.getLogger("wire.python_runtime")
 
 GUEST_DIR = Path(__file__).resolve().parent / "guest"
 # The guest SDK's `Ctx` (and `HostcallError`), as `wire codegen python` writes it into
-# `wire_sdk/runtime.py`: inline functions get the same helpers as generated guests. It is
-# a package: the SDK's `Ctx` imports its typed function stubs from `.functions`; inline
-# functions call the typegraph's functions by name instead (`ctx.fn.<name>(args)`).
-CTX_MODULE = "wire_ctx/__init__.py"
-FUNCTIONS_MODULE = "wire_ctx/functions.py"
-FUNCTIONS = b'''"""`ctx.fn` of inline functions: the typegraph's functions by name, untyped."""
+# `wire_sdk/runtime.py`: inline functions get the same helpers as generated guests. It
+# imports `Functions` from its package's `functions.py`, which codegen writes with a typed
+# stub per function; inline functions have no codegen, so theirs calls any function by name.
+CTX_PACKAGE = "wire_ctx"
+FUNCTIONS = b'''"""`ctx.fn` of an inline function: any function of the typegraph by name,
+`ctx.fn.add({"a": 1, "b": 2})`, through the `call` hostcall op (untyped)."""
 
 from __future__ import annotations
 
@@ -35,8 +35,6 @@ CallFunction = Callable[[str, Mapping[str, object]], Any]
 
 
 class Functions:
-    """`ctx.fn.<name>(args)`: function `name` of the typegraph, through the `call` op."""
-
     def __init__(self, call: CallFunction) -> None:
         self._call = call
 
@@ -60,14 +58,14 @@ def ctx_template() -> Path:
 
 
 def guest_files() -> dict[str, bytes]:
-    """The guest's files: its own, and the SDK's `Ctx` as `wire_ctx.py`."""
+    """The guest's files: its own, and the SDK's `Ctx` as the package `wire_ctx`."""
     files = {
         p.relative_to(GUEST_DIR).as_posix(): p.read_bytes()
         for p in sorted(GUEST_DIR.rglob("*.py"))
         if "__pycache__" not in p.parts
     }
-    files[CTX_MODULE] = ctx_template().read_bytes()
-    files[FUNCTIONS_MODULE] = FUNCTIONS
+    files[f"{CTX_PACKAGE}/__init__.py"] = ctx_template().read_bytes()
+    files[f"{CTX_PACKAGE}/functions.py"] = FUNCTIONS
     return files
 
 

@@ -4,8 +4,9 @@ runtime kind): `ReflectedRuntime("calc.wasm").export("add", inp, out)` in the DS
 Importing this package registers the kind (`wire` imports it)."""
 
 from .convert import Bad, Mismatch, Planner
+from .errors import SignatureMismatch
 from .exports import Export, Exports
-from .runtime import ExportsRuntime, SignatureMismatch
+from .runtime import ExportsRuntime
 
 __all__ = [
     "Bad",

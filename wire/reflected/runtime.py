@@ -26,13 +26,8 @@ from ..protocol import TYPEGATE_WIRE, trap_error
 from ..runtime import StartedRuntime
 from ..runtime_kinds import ComponentResolver, RuntimeEnv, register
 from .convert import Bad, Convert, Failed, Mismatch, Planner
+from .errors import SignatureMismatch
 from .exports import Export, Exports
-
-
-class SignatureMismatch(ComponentLoadError):
-    """A function's typegraph types do not fit the WIT signature of the export it binds."""
-
-    code = "signature_mismatch"
 
 
 @dataclass(frozen=True)

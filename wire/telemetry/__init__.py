@@ -9,5 +9,6 @@ This package imports nothing of wire above the host.
 
 from . import metrics, tracing
 from .calls import CallTelemetry
+from .errors import TracingConfigError
 
-__all__ = ["CallTelemetry", "metrics", "tracing"]
+__all__ = ["CallTelemetry", "TracingConfigError", "metrics", "tracing"]

@@ -20,6 +20,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import WireError
+from .errors import TracingConfigError
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer, TracerProvider
@@ -29,10 +30,6 @@ T = TypeVar("T")
 active = False
 _tracer: Tracer | None = None
 _NULL: AbstractContextManager[None] = nullcontext()
-
-
-class TracingConfigError(WireError):
-    code = "bad_config"
 
 
 def enable(provider: TracerProvider | None = None) -> None:

@@ -7,13 +7,12 @@ against the channel's type) and delivers each message of a bound channel to the 
 handler export; an error or a trap is a failed attempt (retried, then dead-lettered).
 """
 
-from .runtime import NativeRuntime, NotCallable, configured_bindings, native_runtime
+from .runtime import NativeRuntime, configured_bindings, native_runtime
 from .worlds import WORLDS, World
 
 __all__ = [
     "WORLDS",
     "NativeRuntime",
-    "NotCallable",
     "World",
     "configured_bindings",
     "native_runtime",

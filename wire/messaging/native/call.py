@@ -20,7 +20,7 @@ from ...errors import WireError
 from ...hostcalls import CallerContext
 from ...validation import describe
 from ..broker import Delivery
-from ..errors import InvalidPayload, MessagingError, PermissionDenied, RequestTimeout
+from ..errors import InvalidPayload, MessagingError, PermissionDenied, ReplyTimeout
 from ..message import Message
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ class Call:
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         try:
             return self.svc.run(coro)
-        except RequestTimeout as e:
+        except ReplyTimeout as e:
             raise OpError("timeout", str(e)) from None
         except Exception as e:
             text = str(e) if isinstance(e, WireError) else f"{type(e).__name__}: {e}"

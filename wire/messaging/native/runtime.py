@@ -26,7 +26,7 @@ from ...runtime import StartedRuntime, component_path
 from ...runtime_kinds import ComponentResolver, RuntimeEnv, register
 from ..bindings import Binding
 from ..broker import Delivery
-from ..errors import InvalidPayload
+from ..errors import InvalidPayload, NotCallable
 from ..message import Message
 from ..outcome import Failed, Handled, Outcome, Rejected, reason_of
 from . import wasi_consumer
@@ -41,10 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("wire.messaging.native")
 T = TypeVar("T")
-
-
-class NotCallable(WireError):
-    code = "not_callable"
 
 
 class NativeInstance(SandboxedInstance):

@@ -288,14 +288,9 @@ def emit_index(model: ClientModel, notice: str) -> str:
         f"{notice}"
     )
     runtime = [*_ERRORS, "Subscription", "RECURSION_LEVELS", "type ClientOptions", "type Json"]
+    runtime.sort(key=lambda n: n.removeprefix("type ").lower())
     lines = [*jsdoc(doc, ""), "", 'export { Client } from "./client.js";']
-    lines += _lay_out(
-        Br(
-            "export { ",
-            tuple(sorted(runtime, key=lambda n: n.removeprefix("type ").lower())),
-            ' } from "./runtime.js";',
-        )
-    )
+    lines += _lay_out(Br("export { ", tuple(runtime), ' } from "./runtime.js";'))
     lines += ['export type * from "./selections.js";', 'export type * from "./types.js";']
     return "\n".join(lines) + "\n"
 

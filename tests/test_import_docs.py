@@ -1,4 +1,5 @@
-"""The README's import example is what `wire import jsonschema` writes, word for word."""
+"""The import example of docs/importers.md is what `wire import jsonschema` writes, word for
+word."""
 
 from __future__ import annotations
 
@@ -11,9 +12,8 @@ REPO = Path(__file__).resolve().parent.parent
 WIRE = Path(sys.executable).parent / "wire"
 
 
-def test_the_readme_example_is_the_output(tmp_path: Path) -> None:
-    readme = (REPO / "README.md").read_text()
-    section = readme.split("## Importing JSON Schema and OpenAPI\n", 1)[1].split("\n## ", 1)[0]
+def test_the_docs_example_is_the_output(tmp_path: Path) -> None:
+    section = (REPO / "docs" / "importers.md").read_text()
     schema = re.search(r"```json\n(.*?)```", section, re.S)
     module = re.search(r"```python\n(.*?)```", section, re.S)
     assert schema is not None and module is not None

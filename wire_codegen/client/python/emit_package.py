@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..layout import Br, lay_out
 from ..model import ClientModel
 from .docstrings import docstring
@@ -15,7 +17,7 @@ _ERRORS = (
 
 
 def emit_init(
-    model: ClientModel, py_names: dict[str, str], companions: dict[str, str], notice: str
+    model: ClientModel, py_names: dict[str, str], companions: Mapping[str, str], notice: str
 ) -> str:
     tg = model.typegraph
     package = f"{tg}_client"
