@@ -102,6 +102,21 @@ class Policies:
             message = f"no policy allowed access to '{function}' (every policy in its chain passed)"
         raise PolicyDenied(message, where=f"{self.host.name}.{function}")
 
+    async def call(self, function: str, args: Any, req: Request) -> Any:
+        """Call exposed `function` with `args` as the caller of `req`: its policy chain,
+        then the guest. A custom policy and the guest go to the worker pool in one trip; a
+        chain without one is decided on the event loop."""
+        host = self.host
+        if self.needs_guest(function, req.auth):
+
+            def decide_and_call() -> Any:
+                self.enforce(function, req)
+                return host.call_sync(function, args, extra=req.extra)
+
+            return await host.run(decide_and_call)
+        self.enforce(function, req)
+        return await host.call(function, args, extra=req.extra)
+
     def enforce_exposed(self, function: str, req: Request) -> None:
         """`enforce` for a function called by name, outside GraphQL (`wire call`): a
         function the typegraph does not expose (a channel handler, say) is denied too."""

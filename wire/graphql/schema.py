@@ -34,17 +34,6 @@ MUTATION_EFFECTS = ("create", "update", "delete")
 
 
 def _resolver(host: Host, policies: Policies, function: str) -> Any:
-    async def call_async(req: Request, args: dict[str, Any]) -> Any:
-        if policies.needs_guest(function, req.auth):
-
-            def decide_and_call() -> Any:
-                policies.enforce(function, req)
-                return host.call_sync(function, args, extra=req.extra)
-
-            return await host.run(decide_and_call)  # one hop to the pool for both
-        policies.enforce(function, req)  # no guest involved: decide on the loop
-        return await host.call(function, args, extra=req.extra)
-
     where = f"{host.name}.{function}"
 
     # Positional-only parameters: an argument may be named `source` or `info`.
@@ -54,7 +43,7 @@ def _resolver(host: Host, policies: Policies, function: str) -> Any:
         if req.sync:
             policies.enforce(function, req)
             return host.call_sync(function, args, extra=req.extra)
-        awaitable: Awaitable[Any] = call_async(req, args)
+        awaitable: Awaitable[Any] = policies.call(function, args, req)
         return awaitable
 
     return resolve

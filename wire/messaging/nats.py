@@ -48,6 +48,7 @@ from nats.js.errors import BadRequestError
 from .broker import Broker, Capabilities, Delivery, Subscription, log
 from .errors import MessagingError
 from .message import JSON, ChannelSpec, Message
+from .trim import AckedTrim
 from .urls import BrokerUrl
 
 REPLY_HEADER = "wire-reply-to"  # JetStream publishes carry no reply subject
@@ -205,8 +206,8 @@ class NatsBroker(Broker):
         self._consumers: set[tuple[str, str]] = set()
         self.core_subs: set[NatsSubscription] = set()
         self.reopened = 0  # connections replaced after the server closed one
-        self._trimmed: dict[str, int] = {}  # durable stream -> its group readers here
-        self._trimmer: asyncio.Task[None] | None = None
+        # Every TRIM_EVERY_S: purge the messages every consumer group has acked.
+        self._trimmer = AckedTrim("nats", self._trim, lambda: TRIM_EVERY_S)
 
     @property
     def nc(self) -> Client:
@@ -294,10 +295,10 @@ class NatsBroker(Broker):
 
     async def close(self) -> None:
         self._closing = True
-        for task in (self._reopening, self._trimmer):
-            if task is not None:
-                task.cancel()
-                await asyncio.gather(task, return_exceptions=True)
+        await self._trimmer.close()
+        if self._reopening is not None:
+            self._reopening.cancel()
+            await asyncio.gather(self._reopening, return_exceptions=True)
         nc, self._nc = self._nc, None
         if nc is not None:
             with contextlib.suppress(Exception):
@@ -416,7 +417,7 @@ class NatsBroker(Broker):
             deliver = DeliverPolicy.ALL if channel.kind == "queue" else DeliverPolicy.NEW
             subject, queue = await self._consumer(channel, group, deliver)
             sub = NatsSubscription(self, channel, queue, prefetch, subject=subject, jetstream=True)
-            self._trim_later(sub, await self._stream(channel))
+            sub.on_close.append(self._trimmer.add(await self._stream(channel)))
         else:
             sub = NatsSubscription(self, channel, group, prefetch)
         await self._subscribe_core(sub)
@@ -429,30 +430,6 @@ class NatsBroker(Broker):
             sub.subject, queue=_safe(group) if group else "", cb=sub.on_message
         )
         await self.nc.flush()  # the server knows the subscription before we return
-
-    def _trim_later(self, sub: NatsSubscription, stream: str) -> None:
-        self._trimmed[stream] = self._trimmed.get(stream, 0) + 1
-        sub.on_close.append(lambda: self._untrim(stream))
-        if self._trimmer is None or self._trimmer.done():
-            self._trimmer = asyncio.create_task(self._trim_acked())
-
-    def _untrim(self, stream: str) -> None:
-        left = self._trimmed.get(stream, 1) - 1
-        if left:
-            self._trimmed[stream] = left
-        else:
-            self._trimmed.pop(stream, None)
-
-    async def _trim_acked(self) -> None:
-        """Every `TRIM_EVERY_S`, purge the messages of the durable streams read here that
-        every consumer group has acked."""
-        while self._trimmed:
-            await asyncio.sleep(TRIM_EVERY_S)
-            for stream in list(self._trimmed):
-                try:
-                    await self._trim(stream)
-                except Exception as e:  # a later round trims it
-                    log.debug("nats: trim %s: %s", stream, e)
 
     async def _trim(self, stream: str) -> None:
         consumers = await self.js.consumers_info(stream)

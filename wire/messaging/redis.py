@@ -34,6 +34,7 @@ from . import members
 from .broker import REPLY_PREFIX, Broker, Capabilities, Delivery, Subscription, log
 from .errors import ChannelFull, MessagingError
 from .message import JSON, ChannelSpec, Message
+from .trim import AckedTrim
 from .urls import BrokerUrl
 
 PREFIX = "wire:"
@@ -182,8 +183,9 @@ class RedisBroker(Broker):
         self.lease_s = self.claim_idle_ms / 1000
         self.maxlen = parsed.integer("maxlen", None)
         self._redis: aioredis.Redis | None = None
-        self._trimmed: dict[str, int] = {}  # durable stream -> its group readers here
-        self._trimmer: asyncio.Task[None] | None = None
+        # Every TRIM_EVERY_S: drop the entries every group has acked (none is pending,
+        # each group has read past them).
+        self._trimmer = AckedTrim("redis", self._trim, lambda: TRIM_EVERY_S)
 
     @property
     def redis(self) -> aioredis.Redis:
@@ -216,10 +218,7 @@ class RedisBroker(Broker):
         return True
 
     async def close(self) -> None:
-        if self._trimmer is not None:
-            self._trimmer.cancel()
-            await asyncio.gather(self._trimmer, return_exceptions=True)
-            self._trimmer = None
+        await self._trimmer.close()
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
@@ -281,34 +280,8 @@ class RedisBroker(Broker):
             sub = RedisSubscription(channel, group, prefetch, self.redis, member)
             sub.reader = asyncio.create_task(self._read_group(sub, group, prefetch, member.name))
             if channel.durable:
-                self._trim_later(sub)
+                sub.on_close.append(self._trimmer.add(_key(channel.name)))
         return sub
-
-    def _trim_later(self, sub: RedisSubscription) -> None:
-        key = _key(sub.channel.name)
-        self._trimmed[key] = self._trimmed.get(key, 0) + 1
-
-        def untrim() -> None:
-            left = self._trimmed.get(key, 1) - 1
-            if left:
-                self._trimmed[key] = left
-            else:
-                self._trimmed.pop(key, None)
-
-        sub.on_close.append(untrim)
-        if self._trimmer is None or self._trimmer.done():
-            self._trimmer = asyncio.create_task(self._trim_acked())
-
-    async def _trim_acked(self) -> None:
-        """Every `TRIM_EVERY_S`, drop the entries of the durable streams read here that
-        every group has acked (none is pending, each group has read past it)."""
-        while self._trimmed:
-            await asyncio.sleep(TRIM_EVERY_S)
-            for key in list(self._trimmed):
-                try:
-                    await self._trim(key)
-                except Exception as e:  # a later round trims it
-                    log.debug("redis: trim %s: %s", key, e)
 
     async def _trim(self, key: str) -> None:
         groups: Any = await self.redis.xinfo_groups(key)

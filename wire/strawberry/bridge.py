@@ -266,18 +266,9 @@ class Fields:
         """Call `function` as the caller of `info`, with its policies: the guest (and a
         custom policy) on the host's worker pool. A `WireError` is raised as a GraphQL
         error with wire's code."""
-        policies, host = self.policies, self.host
         try:
             req = Request(await identify(self._identify, info))
-            if policies.needs_guest(function, req.auth):
-
-                def decide_and_call() -> Any:
-                    policies.enforce(function, req)
-                    return host.call_sync(function, args, extra=req.extra)
-
-                return await host.run(decide_and_call)  # one hop to the pool for both
-            policies.enforce(function, req)  # no guest involved: decide on the loop
-            return await host.call(function, args, extra=req.extra)
+            return await self.policies.call(function, args, req)
         except WireError as e:
             raise graphql_error(e, production=self.production) from e
 
