@@ -22,16 +22,21 @@ from wire.messaging.rabbit import RabbitBroker
 pytestmark = pytest.mark.asyncio
 
 
-async def nats_protocol_error(svc: MessagingService, _b: PrivateBroker | None) -> None:
+async def nats_protocol_error(svc: MessagingService, _b: PrivateBroker | None) -> bool:
     """A header over the server's max_payload, past wire's own check: the server answers
-    with an error and closes the connection (nats-py then gives it up for good)."""
+    with an error and closes the connection. nats-py then gives the connection up for good
+    (True: wire must replace it) or, when it sees the socket close before the error,
+    reconnects by itself (False): a race in nats-py, seen once in a full suite run."""
     broker = svc.broker
     assert isinstance(broker, NatsBroker)
     nc = broker.nc
+    reconnects = nc.stats["reconnects"]
     await nc.publish("anything", b"", headers={"big": "v" * (nc.max_payload + 10)})
     for _ in range(100):
         if nc.is_closed:
-            return
+            return True
+        if nc.stats["reconnects"] > reconnects and nc.is_connected:
+            return False
         await asyncio.sleep(0.05)
     raise AssertionError("the server did not close the connection")
 
@@ -73,7 +78,9 @@ async def mqtt_broker_restart(_svc: MessagingService, b: PrivateBroker | None) -
     await asyncio.to_thread(b.restart, signal.SIGTERM)
 
 
-CLOSE: dict[str, Callable[[MessagingService, PrivateBroker | None], Awaitable[None]]] = {
+# Each closes the connection from the server's side; the NATS one says whether the
+# client gave it up for good.
+CLOSE: dict[str, Callable[[MessagingService, PrivateBroker | None], Awaitable[bool | None]]] = {
     "nats": nats_protocol_error,
     "redis": redis_client_kill,
     "rabbitmq": rabbit_close_connection,
@@ -98,12 +105,12 @@ async def test_handlers_resume_after_the_server_closes_the_connection(backend: s
         for n in range(20):
             await svc.send(f"{p}.events", {"n": n, "fail": 0})
         await asyncio.to_thread(rec.wait, lambda r: len(r.done) >= 20)
-        await CLOSE[backend](svc, private)
+        given_up = await CLOSE[backend](svc, private)
         for n in range(20, 40):  # sends retry over the reconnect too
             await svc.send(f"{p}.events", {"n": n, "fail": 0})
         await asyncio.to_thread(rec.wait, lambda r: set(range(40)) <= set(r.done), 60)
-        if isinstance(svc.broker, NatsBroker):
-            assert svc.broker.reopened == 1  # a new connection replaced the closed one
+        if isinstance(svc.broker, NatsBroker):  # a new connection replaced a closed one
+            assert svc.broker.reopened == (1 if given_up else 0)
     finally:
         await svc.stop()
         host.close()
