@@ -7,6 +7,7 @@ an MQTT dead-letter channel keeps its messages before anyone reads it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 
@@ -25,9 +26,11 @@ from wire.messaging import (
     Message,
     MessagingService,
     PayloadTooLarge,
+    Subscription,
     make_broker,
 )
 from wire.messaging import redis as redis_backend
+from wire.messaging.nats import NatsBroker
 
 pytestmark = pytest.mark.asyncio
 
@@ -237,7 +240,7 @@ async def test_an_mqtt_dead_letter_channel_keeps_messages_before_anyone_reads_it
 async def test_nats_purges_what_every_group_acked(monkeypatch: pytest.MonkeyPatch) -> None:
     from wire.messaging import nats as nats_backend
 
-    monkeypatch.setattr(nats_backend, "TRIM_EVERY_S", 0.2)
+    monkeypatch.setattr(nats_backend, "CHECK_EVERY_S", 0.2)
     broker = make_broker(require("nats"))
     await broker.connect()
     ch = ChannelSpec(f"{fresh()}.acked", durable=True)
@@ -260,5 +263,57 @@ async def test_nats_purges_what_every_group_acked(monkeypatch: pytest.MonkeyPatc
         assert (await js.stream_info(stream)).state.messages == 0  # acked by both: purged
         await a.close()
         await b.close()
+    finally:
+        await broker.close()
+
+
+async def test_nats_push_consumers_keep_delivering_through_purges(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """nats-server 2.9 stops a push consumer whose stream is purged while it has messages
+    to deliver, until a new message comes: a flood of 3000 stopped after 260 in most runs.
+    wire purges only when every group is caught up, and wakes a consumer it finds stopped.
+    Here a second purger (as an older wire in the same group would) purges acked messages
+    under the backlog ten times a second: every message must still come, in one flood."""
+    from wire.messaging import nats as nats_backend
+
+    monkeypatch.setattr(nats_backend, "CHECK_EVERY_S", 0.3)
+    n = 3000
+    broker = make_broker(require("nats"))
+    await broker.connect()
+    assert isinstance(broker, NatsBroker)
+    ch = ChannelSpec(f"{fresh()}.flood", durable=True, kind="queue")
+    stream = "WIRE_" + ch.name.replace(".", "_")
+    js = broker.js
+    got: set[int] = set()
+
+    async def consume(sub: Subscription) -> None:
+        while len(got) < n:
+            d = await sub.receive(30)
+            assert d is not None, f"{len(got)} of {n} came; the consumer stopped"
+            got.add(orjson.loads(d.message.data)["i"])
+            await d.ack()
+
+    async def purge_under_backlog() -> None:
+        while True:
+            await asyncio.sleep(0.1)
+            with contextlib.suppress(Exception):
+                c = (await js.consumers_info(stream))[0]
+                floor = c.ack_floor.stream_seq if c.ack_floor else 0
+                if floor:
+                    await js.purge_stream(stream, seq=floor + 1)
+
+    try:
+        sub = await broker.subscribe(ch, ch.queue_group)
+        purger = asyncio.create_task(purge_under_backlog())
+        try:
+            for i in range(n):
+                await broker.send(ch, Message.json(ch.name, {"i": i}))
+            await asyncio.wait_for(consume(sub), 90)
+        finally:
+            purger.cancel()
+        assert got == set(range(n))
+        logging.getLogger(__name__).info("stalled consumers woken: %d", broker.stalls_woken)
+        await sub.close()
     finally:
         await broker.close()
