@@ -163,17 +163,50 @@ def test_a_missing_broker_client_says_which_extra_to_install(tmp_path: Path) -> 
         assert "wire: build" not in out.stderr  # found before building
 
 
-def test_an_unreachable_broker_is_one_line(tmp_path: Path) -> None:
-    """A server that accepts connections and never speaks: nats-py would retry it for ever."""
+@pytest.mark.parametrize("command", ["serve", "consume"])
+def test_an_unreachable_broker_is_one_line(command: str) -> None:
+    """A server that accepts connections and never speaks, and a port nobody listens on:
+    nats-py would retry either for ever (`wire consume` hung silently until this test)."""
+    extra = ["--port", "0"] if command == "serve" else []
     with socket.socket() as mute:
         mute.bind(("127.0.0.1", 0))
         mute.listen()
-        url = f"nats://127.0.0.1:{mute.getsockname()[1]}"
-        out = wire(
-            "serve", "--port", "0", "--broker", url, ORDERS, env={"WIRE_BROKER_TIMEOUT_S": "2"}
-        )
-    (line,) = assert_short_error(out, "broker_unreachable")
-    assert "did not answer within 2 s: is it running" in line and "--broker" in line
+        closed = free_port()
+        for port in (mute.getsockname()[1], closed):
+            url = f"nats://127.0.0.1:{port}"
+            args = (command, *extra, "--broker", url, ORDERS)
+            out = wire(*args, env={"WIRE_BROKER_TIMEOUT_S": "2"})
+            (line,) = assert_short_error(out, "broker_unreachable")
+            assert "did not answer within 2 s: is it running" in line and "--broker" in line
+
+
+def test_consume_stops_on_sigterm_while_the_broker_does_not_answer() -> None:
+    url = f"nats://127.0.0.1:{free_port()}"
+    proc = subprocess.Popen(
+        [str(WIRE), "consume", "--broker", url, str(ORDERS)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "WIRE_BROKER_TIMEOUT_S": "60"},
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:  # built and compiled: it is connecting now
+        if line.startswith("wire: compile"):
+            break
+    time.sleep(1)
+    proc.terminate()
+    try:
+        _, err = proc.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("wire consume ignored SIGTERM while connecting") from None
+    assert proc.returncode == 0, err
+    assert "stopped before the broker answered" in err
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def test_steps_are_one_parseable_line_each_when_not_in_a_terminal() -> None:

@@ -47,6 +47,7 @@ from .host import Function, Host
 from .hostcalls import CallerContext, HostcallRegistry, default_registry
 from .messaging import native as _native  # noqa: F401  (registers the `messaging` kind)
 from .messaging.errors import (
+    BrokerUnreachable,
     ChannelFull,
     InvalidPayload,
     MessagingError,
@@ -68,7 +69,7 @@ if TYPE_CHECKING:
         SchemaError,
         SubscriptionOverflow,
     )
-    from .http.errors import BrokerUnreachable, ConfigError, PortUnavailable, StartFailed
+    from .http.errors import ConfigError, PortUnavailable, StartFailed
 
 # Exported, imported when first asked for: name -> its module.
 _LAZY = {
@@ -83,9 +84,7 @@ _LAZY = {
         ),
         "wire.graphql.errors",
     ),
-    **dict.fromkeys(
-        ("BrokerUnreachable", "ConfigError", "PortUnavailable", "StartFailed"), "wire.http.errors"
-    ),
+    **dict.fromkeys(("ConfigError", "PortUnavailable", "StartFailed"), "wire.http.errors"),
 }
 
 

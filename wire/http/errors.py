@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from ..errors import WireError
+from ..messaging.errors import BrokerUnreachable
+
+__all__ = ["BrokerUnreachable", "ConfigError", "PortUnavailable", "StartFailed"]
 
 
 class ConfigError(WireError):
@@ -15,12 +18,6 @@ class PortUnavailable(WireError):
     """The server cannot listen where it was told to."""
 
     code = "port_unavailable"
-
-
-class BrokerUnreachable(WireError):
-    """The broker did not answer (connect, subscribe the handlers) within the broker timeout."""
-
-    code = "broker_unreachable"
 
 
 class StartFailed(WireError):

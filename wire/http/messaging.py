@@ -10,7 +10,6 @@ what waits on its queues. Other brokers get a connection per service.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 
@@ -18,7 +17,6 @@ from .. import progress
 from ..graphql import Gateway
 from ..messaging import Broker, MessagingService, make_broker
 from ..messaging.urls import redacted
-from .errors import BrokerUnreachable
 
 log = logging.getLogger("wire.serve")
 
@@ -54,21 +52,8 @@ async def start_messaging(
         return None
     service = MessagingService(gateway.host, brokers.make(), drain_timeout=drain_timeout)
     what = f"start the channels of {gateway.name} on {brokers.shown}"
-    try:
-        with progress.step(what, hint="connecting to the broker, subscribing the handlers"):
-            await asyncio.wait_for(service.start(), start_timeout)
-    except TimeoutError:
-        with contextlib.suppress(Exception):
-            await service.stop()
-        raise BrokerUnreachable(
-            f"the broker did not answer within {start_timeout:g} s: is it running, and is "
-            "the URL right? (--broker / WIRE_BROKER; WIRE_BROKER_TIMEOUT_S)",
-            where=brokers.shown,
-        ) from None
-    except BaseException:
-        with contextlib.suppress(Exception):
-            await service.stop()
-        raise
+    with progress.step(what, hint="connecting to the broker, subscribing the handlers"):
+        await service.start_within(start_timeout)
     gateway.messaging = service
     log.info(
         "messaging: %s runs %d handler(s)/responder(s) on %s",

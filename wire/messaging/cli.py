@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 from pathlib import Path
@@ -116,6 +117,25 @@ def cmd_listen(ns: argparse.Namespace) -> int:
     return 0
 
 
+def broker_timeout() -> float:
+    """Seconds to connect and subscribe every handler: `WIRE_BROKER_TIMEOUT_S`, else 30."""
+    from .service import DEFAULT_BROKER_TIMEOUT_S
+
+    raw = os.environ.get("WIRE_BROKER_TIMEOUT_S", "")
+    if not raw:
+        return DEFAULT_BROKER_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise MessagingError(
+            f"WIRE_BROKER_TIMEOUT_S must be a positive number of seconds, got {raw!r}",
+            where="wire consume",
+        )
+    return value
+
+
 def cmd_consume(ns: argparse.Namespace) -> int:
     from .. import processes
     from ..graphql import Gateway
@@ -157,7 +177,18 @@ def cmd_consume(ns: argparse.Namespace) -> int:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, stop.set)
-            await service.start()
+            # Bounded (nats-py retries an unreachable server for ever), and a signal while
+            # connecting stops the command.
+            starting = asyncio.ensure_future(service.start_within(broker_timeout()))
+            signalled = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({starting, signalled}, return_when=asyncio.FIRST_COMPLETED)
+            signalled.cancel()
+            if not starting.done():
+                starting.cancel()  # start_within stops what it started
+                await asyncio.gather(starting, return_exceptions=True)
+                print("stopped before the broker answered", file=sys.stderr, flush=True)
+                return
+            starting.result()
             n = len(service.bindings)
             print(
                 f"consuming: {n} handler(s) on {service.broker.name}", file=sys.stderr, flush=True

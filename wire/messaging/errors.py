@@ -11,6 +11,13 @@ class MessagingError(WireError):
     code = "messaging_error"
 
 
+class BrokerUnreachable(WireError):
+    """The broker did not answer (connect, subscribe the handlers) within the broker timeout
+    (`WIRE_BROKER_TIMEOUT_S`) at start."""
+
+    code = "broker_unreachable"
+
+
 class PermissionDenied(WireError):
     """A guest used a channel its runtime is not granted."""
 

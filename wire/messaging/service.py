@@ -15,6 +15,7 @@ waits (bounded) for the ones in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,13 +27,17 @@ from .bindings import Binding, Channel, bindings_of, channels_of
 from .broker import Broker, Delivery, Subscription
 from .connect import make_broker
 from .dead_letters import DeadLetters
-from .errors import InvalidPayload, MessagingError, PermissionDenied
+from .errors import BrokerUnreachable, InvalidPayload, MessagingError, PermissionDenied
 from .guest_ops import DELIVERY, OUTBOX, Receivers, register_ops
 from .message import ChannelSpec, Message
 from .native import configured_bindings, native_runtime
 from .outcome import Failed, Handled, Outcome, Rejected, reason_of
 from .settle import Counts, SettlePolicy, policy_for
 from .stream import Dropped, Received, Stream
+from .urls import redacted
+
+# Seconds to connect and subscribe every handler at start (WIRE_BROKER_TIMEOUT_S).
+DEFAULT_BROKER_TIMEOUT_S = 30.0
 
 if TYPE_CHECKING:
     from ..host import Host
@@ -197,6 +202,25 @@ class MessagingService:
                         await d.touch()
                     except Exception as e:  # the broker may redeliver it: a duplicate
                         log.debug("messaging: touch: %s", e)
+
+    async def start_within(self, timeout: float) -> None:
+        """`start`, bounded: connecting and subscribing every handler must end within
+        `timeout` seconds (some clients, nats-py's, retry an unreachable server for ever),
+        else what started is stopped and `BrokerUnreachable` says so."""
+        try:
+            await asyncio.wait_for(self.start(), timeout)
+        except TimeoutError:
+            with contextlib.suppress(Exception):
+                await self.stop()
+            raise BrokerUnreachable(
+                f"the broker did not answer within {timeout:g} s: is it running, and is "
+                "the URL right? (--broker / WIRE_BROKER; WIRE_BROKER_TIMEOUT_S)",
+                where=redacted(self.broker.url),
+            ) from None
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await self.stop()
+            raise
 
     async def stop(self) -> None:
         """Stop taking messages, wait (up to `drain_timeout`) for the handlers in flight
