@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..graphql import AuthConfig, CostLimits
+from ..messaging.connect import DEFAULT_TIMEOUT_S, TIMEOUT_ENV
 from .errors import ConfigError
 
 _TRUE = ("1", "true", "yes", "on")
@@ -26,7 +27,7 @@ class ServerConfig:
     watch: bool = False  # WIRE_WATCH: reload a typegraph when its files change
     graceful_shutdown_s: float = 30.0  # WIRE_GRACEFUL_SHUTDOWN_S
     broker: str = "memory://"  # WIRE_BROKER: where typegraphs' channels run
-    broker_timeout_s: float = 30.0  # WIRE_BROKER_TIMEOUT_S: to connect and subscribe
+    broker_timeout_s: float = DEFAULT_TIMEOUT_S  # WIRE_BROKER_TIMEOUT_S: to connect and subscribe
     # Slow clients: the request head, then the body, must arrive within these (else 408).
     header_timeout_s: float = 10.0  # WIRE_HEADER_TIMEOUT_S
     body_timeout_s: float = 30.0  # WIRE_BODY_TIMEOUT_S
@@ -80,7 +81,7 @@ class ServerConfig:
         put("watch", "WIRE_WATCH", flag)
         put("graceful_shutdown_s", "WIRE_GRACEFUL_SHUTDOWN_S", float)
         put("broker", "WIRE_BROKER", str)
-        put("broker_timeout_s", "WIRE_BROKER_TIMEOUT_S", float)
+        put("broker_timeout_s", TIMEOUT_ENV, float)
         put("header_timeout_s", "WIRE_HEADER_TIMEOUT_S", float)
         put("body_timeout_s", "WIRE_BODY_TIMEOUT_S", float)
         put("max_depth", "WIRE_MAX_DEPTH", int)

@@ -16,6 +16,7 @@ from typing import Any
 from .. import progress
 from ..graphql import Gateway
 from ..messaging import Broker, MessagingService, make_broker
+from ..messaging.connect import DEFAULT_TIMEOUT_S
 from ..messaging.urls import redacted
 
 log = logging.getLogger("wire.serve")
@@ -42,7 +43,10 @@ def has_channels(gateway: Gateway) -> bool:
 
 
 async def start_messaging(
-    gateway: Gateway, brokers: Brokers, drain_timeout: float, start_timeout: float = 30.0
+    gateway: Gateway,
+    brokers: Brokers,
+    drain_timeout: float,
+    start_timeout: float = DEFAULT_TIMEOUT_S,
 ) -> MessagingService | None:
     """Start the channels of `gateway`'s typegraph (None when it declares none) and hand
     the service to its GraphQL channel fields. Connecting and subscribing every handler

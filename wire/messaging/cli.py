@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from ..errors import WireError
-from .connect import ENV, make_broker
+from .connect import DEFAULT_TIMEOUT_S, ENV, TIMEOUT_ENV, make_broker
 from .errors import MessagingError
 from .message import ChannelSpec, Message
 
@@ -119,18 +119,16 @@ def cmd_listen(ns: argparse.Namespace) -> int:
 
 def broker_timeout() -> float:
     """Seconds to connect and subscribe every handler: `WIRE_BROKER_TIMEOUT_S`, else 30."""
-    from .service import DEFAULT_BROKER_TIMEOUT_S
-
-    raw = os.environ.get("WIRE_BROKER_TIMEOUT_S", "")
+    raw = os.environ.get(TIMEOUT_ENV, "")
     if not raw:
-        return DEFAULT_BROKER_TIMEOUT_S
+        return DEFAULT_TIMEOUT_S
     try:
         value = float(raw)
     except ValueError:
         value = 0.0
     if not value > 0:
         raise MessagingError(
-            f"WIRE_BROKER_TIMEOUT_S must be a positive number of seconds, got {raw!r}",
+            f"{TIMEOUT_ENV} must be a positive number of seconds, got {raw!r}",
             where="wire consume",
         )
     return value

@@ -13,6 +13,9 @@ from .errors import MessagingError, MissingClient
 from .urls import redacted
 
 ENV = "WIRE_BROKER"
+# Seconds to connect and subscribe every handler at start (`wire serve`, `wire consume`).
+TIMEOUT_ENV = "WIRE_BROKER_TIMEOUT_S"
+DEFAULT_TIMEOUT_S = 30.0
 DEFAULT = "memory://"
 SCHEMES = {
     "memory": "embedded, in-process (the default)",

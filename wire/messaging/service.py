@@ -36,9 +36,6 @@ from .settle import Counts, SettlePolicy, policy_for
 from .stream import Dropped, Received, Stream
 from .urls import redacted
 
-# Seconds to connect and subscribe every handler at start (WIRE_BROKER_TIMEOUT_S).
-DEFAULT_BROKER_TIMEOUT_S = 30.0
-
 if TYPE_CHECKING:
     from ..host import Host
 
