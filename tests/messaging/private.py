@@ -8,6 +8,7 @@ Mosquitto its persistence file.
 
 from __future__ import annotations
 
+import getpass
 import os
 import shutil
 import signal
@@ -82,6 +83,11 @@ class PrivateBroker:
         self.proc.send_signal(sig)
         self.proc.wait(30)
         self.proc = None
+        self.check_log()
+
+    def check_log(self) -> None:
+        """Fail if the broker logged that it could not keep its state (a restart would then
+        test a broker that forgets, not wire)."""
 
     def restart(self, sig: int = signal.SIGKILL, down_s: float = 0.5) -> None:
         """Stop it with `sig` (SIGKILL: a crash; SIGTERM: a clean stop), wait, start it
@@ -132,6 +138,10 @@ class PrivateMosquitto(PrivateBroker):
         conf = self.folder / "mosquitto.conf"
         conf.write_text(
             f"listener {self.port} 127.0.0.1\n"
+            # Started as root, Mosquitto drops to the `mosquitto` user, which cannot write
+            # this folder (mkdtemp: 0700): its persistence then fails on every save and a
+            # restart forgets every session. It stays the user that started it.
+            f"user {getpass.getuser()}\n"
             "allow_anonymous true\n"
             "persistence true\n"
             f"persistence_location {self.folder}/\n"
@@ -143,6 +153,10 @@ class PrivateMosquitto(PrivateBroker):
             "sys_interval 1\n"
         )
         return [_binary("mosquitto"), "-c", str(conf)]
+
+    def check_log(self) -> None:
+        log = self.log.read_text(errors="replace")
+        assert "Error saving in-memory database" not in log, log[-2000:]
 
 
 KINDS: dict[str, type[PrivateBroker]] = {
