@@ -219,7 +219,10 @@ def test_deadline_fires_on_time_with_several_guests_spinning(wat: Wat) -> None:
 def test_a_fresh_instances_init_is_inside_the_deadline(wat: Wat, host_for: HostFor) -> None:
     deadline_ms = 2000
     doc = make_document(
-        wat("slowinit"), {"spin": {"output": ANY_OBJECT}}, limits={"deadline_ms": deadline_ms}
+        wat("slowinit"),
+        {"spin": {"output": ANY_OBJECT}},
+        instances={"policy": "fresh", "spares": 0},  # a spare would be initialised ahead
+        limits={"deadline_ms": deadline_ms},
     )
     doc["materializers"]["spin"]["title"] = "x" * 600  # init spins 600 << 20 times
     host = host_for(doc)

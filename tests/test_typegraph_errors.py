@@ -331,6 +331,16 @@ def test_bad_effect_and_runtime_settings() -> None:
             "pool_size must be a positive integer",
         ),
         (
+            WireRuntime("g", name="r", spares=65),
+            ["runtimes", "r", "instances", "spares"],
+            "spares must be an integer from 0 to 64, got 65",
+        ),
+        (
+            WireRuntime("g", name="r", spares=-1),
+            ["runtimes", "r", "instances", "spares"],
+            "spares must be an integer from 0 to 64, got -1",
+        ),
+        (
             WireRuntime("g", name="r", deadline_ms=-5),
             ["runtimes", "r", "limits", "deadline_ms"],
             "deadline_ms must be a positive integer",

@@ -8,7 +8,13 @@ from typing import Any, Literal
 
 from .errors import TypegraphError
 from .func import Func
-from .model import DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_BYTES, DEFAULT_POOL_SIZE, InstancesPolicy
+from .model import (
+    DEFAULT_DEADLINE_MS,
+    DEFAULT_MEMORY_BYTES,
+    DEFAULT_POOL_SIZE,
+    DEFAULT_SPARES,
+    InstancesPolicy,
+)
 from .policy import Policy
 from .runtime import WireRuntime
 from .types import Optional, Ref, Struct, Type
@@ -45,6 +51,7 @@ class MessagingComponent(WireRuntime):
         channels: Sequence[str] | None = None,
         instances: InstancesPolicy = "fresh",
         pool_size: int = DEFAULT_POOL_SIZE,
+        spares: int = DEFAULT_SPARES,
         deadline_ms: int = DEFAULT_DEADLINE_MS,
         memory_bytes: int = DEFAULT_MEMORY_BYTES,
     ) -> None:
@@ -53,6 +60,7 @@ class MessagingComponent(WireRuntime):
             name=name,
             instances=instances,
             pool_size=pool_size,
+            spares=spares,
             deadline_ms=deadline_ms,
             memory_bytes=memory_bytes,
             channels=channels,

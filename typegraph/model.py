@@ -32,6 +32,9 @@ Node = Mapping[str, Any]  # a type node (see docs: Type nodes)
 DEFAULT_DEADLINE_MS = 10_000
 DEFAULT_MEMORY_BYTES = 128 * 2**20
 DEFAULT_POOL_SIZE = 4
+# Fresh instances a runtime keeps made ahead of their call (see wire.instances).
+DEFAULT_SPARES = 1
+MAX_SPARES = 64
 DEFAULT_MAX_ATTEMPTS = 5
 DEFAULT_CONCURRENCY = 1
 
@@ -76,6 +79,7 @@ class Limits:
 class Instances:
     policy: InstancesPolicy = "fresh"
     size: int = DEFAULT_POOL_SIZE  # the pool's size (pooled)
+    spares: int = DEFAULT_SPARES  # instances made ahead of their call (fresh)
 
 
 @dataclass(frozen=True)
@@ -257,7 +261,11 @@ def read(document: Document) -> Model:
             name=name,
             kind=r["kind"],
             component=r.get("component", ""),  # none for kind `python`: wire's own
-            instances=Instances(inst.get("policy", "fresh"), inst.get("size", DEFAULT_POOL_SIZE)),
+            instances=Instances(
+                inst.get("policy", "fresh"),
+                inst.get("size", DEFAULT_POOL_SIZE),
+                inst.get("spares", DEFAULT_SPARES),
+            ),
             limits=Limits(
                 lim.get("deadline_ms", DEFAULT_DEADLINE_MS),
                 lim.get("memory_bytes", DEFAULT_MEMORY_BYTES),

@@ -12,7 +12,13 @@ from typing import Any
 from .errors import TypegraphError
 from .func import Effect, Func
 from .materializer import Materializer
-from .model import DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_BYTES, DEFAULT_POOL_SIZE, InstancesPolicy
+from .model import (
+    DEFAULT_DEADLINE_MS,
+    DEFAULT_MEMORY_BYTES,
+    DEFAULT_POOL_SIZE,
+    DEFAULT_SPARES,
+    InstancesPolicy,
+)
 from .policy import Policy
 from .runtime import WireRuntime
 from .sources import Source, def_source, lambda_source
@@ -48,6 +54,7 @@ class PythonRuntime(WireRuntime):
         *,
         instances: InstancesPolicy = "fresh",
         pool_size: int = DEFAULT_POOL_SIZE,
+        spares: int = DEFAULT_SPARES,
         deadline_ms: int = DEFAULT_DEADLINE_MS,
         memory_bytes: int = DEFAULT_MEMORY_BYTES,
         channels: Sequence[str] | None = None,
@@ -58,6 +65,7 @@ class PythonRuntime(WireRuntime):
             name=name,
             instances=instances,
             pool_size=pool_size,
+            spares=spares,
             deadline_ms=deadline_ms,
             memory_bytes=memory_bytes,
             channels=channels,

@@ -7,7 +7,13 @@ from typing import Any, ClassVar
 
 from .func import Effect, Func
 from .materializer import Materializer
-from .model import DEFAULT_DEADLINE_MS, DEFAULT_MEMORY_BYTES, DEFAULT_POOL_SIZE, InstancesPolicy
+from .model import (
+    DEFAULT_DEADLINE_MS,
+    DEFAULT_MEMORY_BYTES,
+    DEFAULT_POOL_SIZE,
+    DEFAULT_SPARES,
+    InstancesPolicy,
+)
 from .policy import Policy
 from .types import Ref, Struct, Type
 
@@ -19,7 +25,8 @@ class WireRuntime:
     folder, relative to the typegraph file's folder.
 
     ``instances`` is ``"fresh"`` (a new instance per call) or ``"pooled"`` (up to
-    ``pool_size`` warm instances). ``concurrency`` bounds the calls it runs at once
+    ``pool_size`` warm instances); a fresh runtime keeps ``spares`` instances made ahead of
+    their call, each still used once. ``concurrency`` bounds the calls it runs at once
     (default: the host's workers but two, and at most ``pool_size``). ``channels`` lists
     the channels its guests may use (``grants.channels``), ``http`` the HTTP hosts they may
     reach through the ``http`` hostcall op (``grants.http``: ``"api.example.com"``,
@@ -36,6 +43,7 @@ class WireRuntime:
         name: str | None = None,
         instances: InstancesPolicy = "fresh",
         pool_size: int = DEFAULT_POOL_SIZE,
+        spares: int = DEFAULT_SPARES,
         deadline_ms: int = DEFAULT_DEADLINE_MS,
         memory_bytes: int = DEFAULT_MEMORY_BYTES,
         channels: Sequence[str] | None = None,
@@ -46,6 +54,7 @@ class WireRuntime:
         self.name = name
         self.instances = instances
         self.pool_size = pool_size
+        self.spares = spares
         self.deadline_ms = deadline_ms
         self.memory_bytes = memory_bytes
         self.concurrency = concurrency

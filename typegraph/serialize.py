@@ -15,6 +15,7 @@ from .func import EFFECTS
 from .graph import Graph
 from .materializer import Materializer
 from .messaging import CHANNEL_MESSAGE, MessagingComponent
+from .model import DEFAULT_SPARES, MAX_SPARES
 from .names import check_name, pascal_case, unique_name
 from .policy import Policy, PolicyLike, PolicyOn
 from .python import PythonRuntime
@@ -286,7 +287,15 @@ class _Serializer:
             )
         instances: Node
         if rt.instances == "fresh":
+            spares = rt.spares
+            if type(spares) is not int or not 0 <= spares <= MAX_SPARES:
+                raise TypegraphError(
+                    f"spares must be an integer from 0 to {MAX_SPARES}, got {rt.spares!r}",
+                    [*path, "instances", "spares"],
+                )
             instances = {"policy": "fresh"}
+            if rt.spares != DEFAULT_SPARES:
+                instances["spares"] = rt.spares
         elif rt.instances == "pooled":
             if not _positive_int(rt.pool_size):
                 raise TypegraphError(

@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 import wasmtime
 from wasmtime.component import Component, Linker
@@ -31,6 +32,8 @@ from .errors import Overloaded, WireError
 from .guest_output import OutputPipe
 from .protocol import handle_error, init_error, trap_error
 from .workers import blocking
+
+log = logging.getLogger("wire.instances")
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,17 @@ class GuestInstance(SandboxedInstance):
 
 _CLOSED = _Closed()
 
-I = TypeVar("I", bound=SandboxedInstance)  # noqa: E741
+
+class ProvidedInstance(Protocol):
+    """What an instance policy needs of the instances it hands out."""
+
+    broken: bool  # trapped: never reused
+    overflow: bool  # a temporary instance beyond a pool's size
+
+    def close(self) -> None: ...
+
+
+I = TypeVar("I", bound=ProvidedInstance)  # noqa: E741
 # Makes an initialised instance whose calls must end by the monotonic time given (None:
 # the runtime's deadline from now).
 Factory = Callable[[float | None], I]
@@ -184,7 +197,8 @@ class InstanceProvider(Generic[I]):
         self.factory = factory
         self.limit = limit
         self.where = where
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()
+        self._cond = threading.Condition(self._lock)
         self._busy = 0  # calls holding an instance, nested ones included
         self._waiting = 0  # calls waiting for the limit
         self._closed = False
@@ -198,6 +212,10 @@ class InstanceProvider(Generic[I]):
     def waiting(self) -> int:
         """Calls waiting for a place under the concurrency limit."""
         return self._waiting
+
+    def idle(self) -> int:
+        """Instances ready for a call: warm pooled ones, or fresh spares."""
+        return 0
 
     def acquire(self, *, nested: bool = False, due: float | None = None) -> I:
         """An initialised instance, for a call that must end by monotonic time `due`.
@@ -256,14 +274,39 @@ class InstanceProvider(Generic[I]):
 
 
 class FreshInstances(InstanceProvider[I]):
-    """A new instance per call: no state survives between calls (isolation). Its store is
-    freed as soon as the call ends."""
+    """A new instance per call: no state survives between calls (isolation).
+
+    With `spares` > 0 a background thread (the maker) keeps that many instances made and
+    initialised ahead of their call, each still used for one call only, and frees used
+    ones after their call: a call then pays for neither instantiation, `init` nor teardown
+    while the maker keeps up (both run outside the GIL, on another core). A call that finds
+    no spare makes its own, as with `spares=0`. At most `spares` used instances wait to be
+    freed; beyond that a call frees its own as it ends."""
 
     name = "fresh"
+
+    def __init__(
+        self, factory: Factory[I], *, limit: int | None, where: str, spares: int = 0
+    ) -> None:
+        if spares < 0:
+            raise ValueError("spares must be at least 0")
+        super().__init__(factory, limit=limit, where=where)
+        self.spares = spares
+        self._ready: deque[I] = deque()  # made and initialised, never called
+        self._used: list[I] = []  # called, waiting for the maker to free them
+        self._maker_wakes = threading.Condition(self._lock)
+        self._maker: threading.Thread | None = None
+        if spares:
+            self._maker = threading.Thread(
+                target=self._make_spares, name=f"wire-spares {where}", daemon=True
+            )
+            self._maker.start()
 
     def acquire(self, *, nested: bool = False, due: float | None = None) -> I:
         with self._cond:
             self._enter(nested, due)
+            if self._ready:
+                return self._ready.popleft()  # the maker replaces it once the call ends
         try:
             return self.factory(due)
         except BaseException:
@@ -272,9 +315,76 @@ class FreshInstances(InstanceProvider[I]):
             raise
 
     def release(self, inst: I) -> None:
+        # The maker starts on the next spare only now: while a call runs it would compete
+        # with it for the GIL between its own C calls.
+        with self._cond:
+            maker = self._maker is not None and not self._closed
+            if maker and len(self._used) < self.spares:
+                self._used.append(inst)
+                self._maker_wakes.notify()
+                self._leave()
+                return
         inst.close()  # before the next call is let in: its memory is gone by then
         with self._cond:
+            if maker:
+                self._maker_wakes.notify()
             self._leave()
+
+    def adopt(self, inst: I) -> None:
+        """Take an initialised, never called instance as a spare (freed without spares)."""
+        with self._cond:
+            if self._maker is not None and not self._closed:
+                self._ready.append(inst)
+                return
+        inst.close()
+
+    def idle(self) -> int:
+        """Spare instances ready for a call."""
+        return len(self._ready)
+
+    def close(self) -> None:
+        """Stop the maker and free the spares and the used instances it still holds."""
+        super().close()
+        with self._cond:
+            self._maker_wakes.notify_all()
+        if self._maker is not None:
+            self._maker.join()
+        with self._cond:
+            left = [*self._ready, *self._used]
+            self._ready.clear()
+            self._used.clear()
+        for inst in left:
+            inst.close()
+
+    def _make_spares(self) -> None:
+        """The maker: free used instances, keep `spares` ready, until the provider closes."""
+        failures = 0
+        while True:
+            with self._cond:
+                while not self._closed and not self._used and len(self._ready) >= self.spares:
+                    self._maker_wakes.wait()
+                if self._closed:
+                    return
+                used, self._used = self._used, []
+                short = len(self._ready) < self.spares
+            for inst in used:
+                inst.close()
+            if not short:
+                continue
+            try:
+                inst = self.factory(None)
+            except Exception as e:  # a call that finds no spare makes its own and reports
+                failures += 1
+                log.warning("making a spare instance of %s failed: %s", self.where, e)
+                with self._cond:  # back off (up to 5 s), or until the provider closes
+                    self._maker_wakes.wait(min(5.0, 0.05 * 2**failures))
+                continue
+            failures = 0
+            with self._cond:
+                if not self._closed:
+                    self._ready.append(inst)
+                    continue
+            inst.close()
 
 
 class PooledInstances(InstanceProvider[I]):

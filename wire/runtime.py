@@ -107,8 +107,11 @@ class StartedRuntime(Generic[I]):
         metrics.track_runtime(self)  # its instance use, read when metrics are scraped
         first = factory(None)
         if instances.policy == "fresh":
-            first.close()
-            return FreshInstances(factory, limit=self.concurrency, where=self.where)
+            fresh = FreshInstances(
+                factory, limit=self.concurrency, where=self.where, spares=instances.spares
+            )
+            fresh.adopt(first)  # unused: the first spare (closed at once without spares)
+            return fresh
         pool = PooledInstances(factory, instances.size, limit=self.concurrency, where=self.where)
         pool.adopt(first)  # the checked instance becomes the first warm one
         return pool

@@ -381,7 +381,9 @@ class _Collector(Collector):
             labels=labels,
         )
         idle = GaugeMetricFamily(
-            "wire_instances_idle", "Warm pooled instances waiting for a call.", labels=labels
+            "wire_instances_idle",
+            "Instances ready for a call: warm pooled ones, fresh spares.",
+            labels=labels,
         )
         size = GaugeMetricFamily(
             "wire_instances_pool_size", "Pooled instances a runtime keeps.", labels=labels
@@ -395,14 +397,14 @@ class _Collector(Collector):
             row = totals.setdefault(key, [0, 0, 0, 0])
             row[0] += policy.in_use
             row[1] += policy.waiting
+            row[2] += policy.idle()
             if policy.name == "pooled":
-                row[2] += policy.idle()
                 row[3] += policy.size
         for key, (busy, wait, free, pool) in sorted(totals.items()):
             in_use.add_metric(list(key), busy)
             waiting.add_metric(list(key), wait)
+            idle.add_metric(list(key), free)
             if key[2] == "pooled":
-                idle.add_metric(list(key), free)
                 size.add_metric(list(key), pool)
         yield from (in_use, waiting, idle, size)
 
