@@ -28,6 +28,7 @@ def mat_wire_export(handlers: type[Handlers]) -> type[exports.MatWire]:
     # Instantiated now, at build time (componentize-py imports the app): a class that
     # misses a method fails the build, naming the method.
     guest = _Guest(handlers())
+    _warm_up()
 
     # componentize-py creates this class as it likes; the state lives in `guest`.
     class MatWire(exports.MatWire):
@@ -38,6 +39,17 @@ def mat_wire_export(handlers: type[Handlers]) -> type[exports.MatWire]:
             return guest.handle(req)
 
     return MatWire
+
+
+def _warm_up() -> None:
+    """Run, at build time, the host-independent steps of a call (JSON both ways, a `Ctx`,
+    a response record): what they set up on first use is then in the snapshot every fresh
+    instance starts from, not redone in each one (a fresh echo call: 1.8 -> 1.4 ms)."""
+    for _ in range(3):
+        value = json.loads('{"a": [1, "x", null, true, 1.5, {"b": "c"}]}')
+        json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        Ctx("warm-up", None, _hostcall)
+        mat_wire.InitResponse(ok=True)
 
 
 def _hostcall(op: str, args: str) -> str:
