@@ -53,6 +53,12 @@ class GuestStdio:
         self.stderr.close()
 
 
+def imports_wasi(engine: wasmtime.Engine, component: Component) -> bool:
+    """Whether `component` imports any WASI interface: one that imports none gets a store
+    without WASI state (opening its output files is most of a small instance's set-up)."""
+    return any(name.startswith("wasi:") for name in component.type.imports(engine))
+
+
 class SandboxedInstance:
     """The store every guest instance runs in: its memory cap, WASI without directories,
     environment or network (stdout/stderr to the runtime's pipes), its epoch deadline.
@@ -64,7 +70,7 @@ class SandboxedInstance:
         self,
         engine: Engine,
         limits: Limits,
-        stdio: GuestStdio,
+        stdio: GuestStdio | None,
         where: str,
         due: float | None = None,
     ) -> None:
@@ -74,10 +80,11 @@ class SandboxedInstance:
         self.overflow = False  # a temporary instance beyond a pool's size (nested calls)
         store = wasmtime.Store(engine.wasm)
         store.set_limits(memory_size=limits.memory_bytes)
-        wasi = wasmtime.WasiConfig()
-        wasi.stdout_file = stdio.stdout.path
-        wasi.stderr_file = stdio.stderr.path
-        store.set_wasi(wasi)
+        if stdio is not None:  # None: the component imports no WASI (see imports_wasi)
+            wasi = wasmtime.WasiConfig()
+            wasi.stdout_file = stdio.stdout.path
+            wasi.stderr_file = stdio.stderr.path
+            store.set_wasi(wasi)
         self.store = store
         self._set_due = engine.deadline_setter(store)
         self._set_deadline(due)
@@ -120,7 +127,7 @@ class GuestInstance(SandboxedInstance):
         path: CallPath,
         ops: list[Materializer],
         limits: Limits,
-        stdio: GuestStdio,
+        stdio: GuestStdio | None,
         where: str,
         due: float | None = None,
     ) -> None:

@@ -26,6 +26,7 @@ from .instances import (
     I,
     InstanceProvider,
     PooledInstances,
+    imports_wasi,
 )
 from .runtime_kinds import ComponentResolver, RuntimeEnv, register
 from .telemetry import metrics
@@ -246,7 +247,8 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
         component = self.loaded.component
         self.call_path = call_path = CallPath(self.engine.wasm, component, fast=self.fast_path)
         linker = self._linker(call_path)
-        self._stdio = stdio = GuestStdio.for_logger(self.logger)
+        self._stdio = GuestStdio.for_logger(self.logger)
+        stdio = self._stdio if imports_wasi(self.engine.wasm, component) else None
 
         def factory(due: float | None) -> GuestInstance:
             return GuestInstance(

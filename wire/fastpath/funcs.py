@@ -9,6 +9,7 @@ and decodes the result string straight out of wasmtime's buffer (one copy).
 from __future__ import annotations
 
 import ctypes
+import functools
 import weakref
 from collections.abc import Sequence
 from ctypes import addressof, c_void_p
@@ -103,6 +104,42 @@ def _drop_results(*slots: _abi.ResultVal) -> None:
     for slot in slots:
         _abi.val_delete(addressof(slot))
         slot.kind = _abi.BOOL
+
+
+class _InitArg:
+    """The lowered-ready argument of ``init`` for one (version, ops): ctypes structures
+    that the C API only reads, so every instance of a runtime shares one (they keep
+    every encoded string alive as long as they live)."""
+
+    def __init__(self, version: str, ops: tuple[tuple[str, str, str, str], ...]) -> None:
+        infos = (_abi.VecVal * len(ops))()
+        records = []
+        for val, info in zip(infos, ops, strict=True):
+            if len(info) != 4:
+                raise TypeError(f"mat-info needs 4 strings, got {len(info)}")
+            fields = (_abi.Entry * 4)()
+            _fill_record(fields, _MAT_INFO_FIELDS, [_encode(s) for s in info])
+            records.append(fields)
+            val.kind = _abi.RECORD
+            val.size = 4
+            val.data = addressof(fields)
+        top = (_abi.Entry * 2)()
+        _set_name(top[0].name, b"metatype-version")
+        top[0].val.kind = _abi.STRING
+        top[0].val.size = len(vb := _encode(version))
+        top[0].val.data = vb
+        _set_name(top[1].name, b"expected-ops")
+        ops_val = _abi.VecVal.from_buffer(top[1].val)
+        ops_val.kind = _abi.LIST
+        ops_val.size = len(ops)
+        ops_val.data = addressof(infos) if len(ops) else None
+        self._keep = (infos, records, top, vb)
+        self.arg = _abi.VecVal(kind=_abi.RECORD, size=2, data=addressof(top))
+
+
+@functools.lru_cache(maxsize=256)  # one per runtime in practice
+def _init_arg(version: str, ops: tuple[tuple[str, str, str, str], ...]) -> _InitArg:
+    return _InitArg(version, ops)
 
 
 class WitWireFuncs:
@@ -212,31 +249,7 @@ class WitWireFuncs:
     ) -> InitResult:
         """Call ``init(init-args{metatype-version, expected-ops})``, then post-return."""
         ctx = self._context(store)
-        # Built per call (init runs once per instance); the ctypes objects keep every
-        # encoded string alive until the call returns.
-        infos = (_abi.VecVal * len(ops))()
-        records = []
-        for val, info in zip(infos, ops, strict=True):
-            if len(info) != 4:
-                raise TypeError(f"mat-info needs 4 strings, got {len(info)}")
-            fields = (_abi.Entry * 4)()
-            _fill_record(fields, _MAT_INFO_FIELDS, [_encode(s) for s in info])
-            records.append(fields)
-            val.kind = _abi.RECORD
-            val.size = 4
-            val.data = addressof(fields)
-        top = (_abi.Entry * 2)()
-        _set_name(top[0].name, b"metatype-version")
-        top[0].val.kind = _abi.STRING
-        top[0].val.size = len(vb := _encode(version))
-        top[0].val.data = vb
-        _set_name(top[1].name, b"expected-ops")
-        ops_val = _abi.VecVal.from_buffer(top[1].val)
-        ops_val.kind = _abi.LIST
-        ops_val.size = len(ops)
-        ops_val.data = addressof(infos) if len(ops) else None
-        arg = _abi.VecVal(kind=_abi.RECORD, size=2, data=addressof(top))
-
+        arg = _init_arg(version, tuple(ops)).arg
         err = _abi.func_call(self._init_p, ctx, ctypes.byref(arg), 1, self._init_res_p, 1)
         if err:
             raise_call_error(err)
