@@ -6,7 +6,7 @@ The benchmark picks the channels per run (fresh subjects, fresh JetStream stream
 
     WIRE_BENCH_ORDERS=bench.orders       # the channel prefix (this default)
     WIRE_BENCH_ORDERS_DURABLE=1          # `<prefix>.placed` durable: a JetStream stream
-    WIRE_BENCH_ORDERS_CONCURRENCY=4      # batches handled at once (= pooled instances)
+    WIRE_BENCH_ORDERS_CONCURRENCY=1      # batches handled at once (= pooled instances)
 
 The guest learns the output channel from its materializer data, so one build serves every
 prefix.
@@ -18,9 +18,12 @@ from typegraph import Graph, WireRuntime, t, typegraph
 
 PREFIX = os.environ.get("WIRE_BENCH_ORDERS", "bench.orders")
 DURABLE = os.environ.get("WIRE_BENCH_ORDERS_DURABLE", "") == "1"
-# 4 on 2 cores: a batch waits on the event loop (its sends, its acks) as much as it runs
-# guests, so twice the cores keeps both busy (measured: ~5k orders/s with 2, ~7k with 4).
-CONCURRENCY = int(os.environ.get("WIRE_BENCH_ORDERS_CONCURRENCY", "4"))
+# 1, the binding's default: a handler takes its messages in batches (one worker hop per
+# batch), so more batches at once only add worker threads contending for the GIL. Measured
+# on 2 cores, core NATS, 10 000 orders, medians of 3: concurrency 1 15.0-15.5k orders/s at
+# 64-65 us CPU an order; 2 13.2-13.3k at 85-90 us; 4 10.9k at 119 us; 8 8.3k at 152 us
+# (JetStream: 1 11.7k at 75 us, 4 9.3k at 124 us).
+CONCURRENCY = int(os.environ.get("WIRE_BENCH_ORDERS_CONCURRENCY", "1"))
 
 
 @typegraph()
