@@ -22,7 +22,9 @@ DURABLE = os.environ.get("WIRE_BENCH_ORDERS_DURABLE", "") == "1"
 # batch), so more batches at once only add worker threads contending for the GIL. Measured
 # on 2 cores, core NATS, 10 000 orders, medians of 3: concurrency 1 15.0-15.5k orders/s at
 # 64-65 us CPU an order; 2 13.2-13.3k at 85-90 us; 4 10.9k at 119 us; 8 8.3k at 152 us
-# (JetStream: 1 11.7k at 75 us, 4 9.3k at 124 us).
+# (JetStream: 1 11.7k at 75 us, 4 9.3k at 124 us). Two processes sharing the 2 cores
+# (bench_scaling.py) do better at 4 (28.9k against 23.9k at 1): the scaling row is measured
+# at the default all the same, so its one-process figure is the fast one.
 CONCURRENCY = int(os.environ.get("WIRE_BENCH_ORDERS_CONCURRENCY", "1"))
 
 
