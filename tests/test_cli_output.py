@@ -180,6 +180,18 @@ def test_an_unreachable_broker_is_one_line(command: str) -> None:
             assert "did not answer within 2 s: is it running" in line and "--broker" in line
 
 
+@pytest.mark.parametrize(
+    ("command", "code"), [("serve", "bad_config"), ("consume", "messaging_error")]
+)
+def test_a_bad_broker_timeout_is_one_line_before_anything_is_built(command: str, code: str) -> None:
+    extra = ["--port", "0"] if command == "serve" else []
+    args = (command, *extra, "--broker", "nats://127.0.0.1:4222", ORDERS)
+    out = wire(*args, env={"WIRE_BROKER_TIMEOUT_S": "soon"})
+    (line,) = assert_short_error(out, code)
+    assert "WIRE_BROKER_TIMEOUT_S" in line and "'soon'" in line
+    assert "wire: build" not in out.stderr and "wire: compile" not in out.stderr
+
+
 def test_consume_stops_on_sigterm_while_the_broker_does_not_answer() -> None:
     url = f"nats://127.0.0.1:{free_port()}"
     proc = subprocess.Popen(

@@ -140,6 +140,7 @@ def cmd_consume(ns: argparse.Namespace) -> int:
     from ..telemetry import tracing
     from .service import MessagingService
 
+    start_timeout = broker_timeout()  # a bad value fails before anything is built
     n = 1 if processes.index() is not None else int(ns.processes or 1)
     if n > 1:
         if make_broker(ns.broker).scheme == "memory":
@@ -177,7 +178,7 @@ def cmd_consume(ns: argparse.Namespace) -> int:
                 loop.add_signal_handler(sig, stop.set)
             # Bounded (nats-py retries an unreachable server for ever), and a signal while
             # connecting stops the command.
-            starting = asyncio.ensure_future(service.start_within(broker_timeout()))
+            starting = asyncio.ensure_future(service.start_within(start_timeout))
             signalled = asyncio.ensure_future(stop.wait())
             await asyncio.wait({starting, signalled}, return_when=asyncio.FIRST_COMPLETED)
             signalled.cancel()
