@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from componentize_py_types import Err
-from wire_ctx import Ctx, HostcallError
+from wire_ctx import Ctx, HostcallError, dumps, loads
 from wit_world import exports
 from wit_world.exports import mat_wire
 from wit_world.imports import typegate_wire
@@ -137,7 +137,7 @@ class Runtime:
         if fn is None:
             raise Err(mat_wire.HandleErr_NoHandler())
         try:
-            inp = json.loads(req.in_json)
+            inp = loads(req.in_json)
         except ValueError as e:
             raise Err(mat_wire.HandleErr_InJsonErr(f"input is not JSON: {e}")) from None
         try:
@@ -148,7 +148,7 @@ class Runtime:
             message = f"{text} (in {fn.at(_line_in(e, fn.file))})"
             raise Err(mat_wire.HandleErr_HandlerErr(message)) from None
         try:
-            return json.dumps(out, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+            return dumps(out, allow_nan=False)
         except (TypeError, ValueError) as e:
             message = f"{fn.at(fn.data.get('line', '?'))} returned a value that is not JSON: {e}"
             raise Err(mat_wire.HandleErr_HandlerErr(message)) from None
