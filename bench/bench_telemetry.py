@@ -43,6 +43,9 @@ class NoTelemetry:
     def failed(self, began: float, error: BaseException) -> None:
         pass
 
+    def record(self, seconds: float, error: BaseException | None = None) -> None:
+        pass
+
     def refused(self, code: str) -> None:
         pass
 

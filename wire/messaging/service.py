@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..hostcalls import CallerContext
 from ..telemetry import metrics, tracing
 from ..validation import describe
+from .batch import GuestBatches
 from .bindings import Binding, Channel, bindings_of, channels_of
 from .broker import Broker, Delivery, Subscription
 from .connect import make_broker
@@ -95,13 +96,15 @@ class MessagingService:
             for b in self.bindings
             if (rt := native_runtime(host, b.function)) is not None
         }
-        self._checked_once = {
+        self.checked_once = {
             (b.function, b.channel)
             for b in self.bindings
             if (fn := host.functions.get(b.function)) is not None
             and fn.input.schema == self.channels[b.channel].validator.schema
         }
         register_ops(host.hostcalls, self)
+        # Handlers on pooled wire-SDK guests take a batch of deliveries per guest call.
+        self.batches = GuestBatches(self)
 
     @property
     def handled(self) -> int:
@@ -271,6 +274,9 @@ class MessagingService:
         native = self._native.get((b.function, b.channel))
         if native is not None and native.batched():
             return native.deliver_batch(self, b, batch)
+        outcomes = self.batches.run(b, batch, handle)
+        if outcomes is not None:
+            return outcomes
         return [handle(b, d) for d in batch]
 
     def _handle(self, b: Binding, d: Delivery) -> Outcome:
@@ -289,7 +295,7 @@ class MessagingService:
                 return Handled(None)
             outbox: list[tuple[ChannelSpec, Message]] = []
             extra = {DELIVERY: d, OUTBOX: outbox}
-            if key in self._checked_once:
+            if key in self.checked_once:
                 in_json = d.message.data.decode()
                 result = self.host.call_checked(b.function, in_json, extra=extra)
             else:

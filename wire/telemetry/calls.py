@@ -58,6 +58,13 @@ class CallTelemetry:
         else:
             self.stats.failed(code_of(error), perf_counter() - began)
 
+    def record(self, seconds: float, error: BaseException | None = None) -> None:
+        """A call timed by its caller (one of a batch: its share of the batch's time)."""
+        if error is None:
+            self.stats.observe(seconds)
+        else:
+            self.stats.failed(code_of(error), seconds)
+
     def refused(self, code: str) -> None:
         """A call refused before it ran (its arguments failed the input schema)."""
         self.stats.failed(code, 0.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from collections.abc import Mapping
 
 from componentize_py_types import Err
 from wit_world import exports
@@ -17,11 +18,13 @@ from wit_world.exports import mat_wire
 from wit_world.imports import typegate_wire
 
 from .handlers import OPS, Handlers
-from .runtime import Ctx, HostcallError, Json, dumps, loads
+from .runtime import Ctx, HostcallError, Json, OpSpec, Transport, dumps, loads
 
 # Exceptions raised on purpose with a message for the caller: their text is the error as is.
 # Anything else is reported with its type (`KeyError: 'x'`), which is what a bug report needs.
 _PLAIN_ERRORS = (Exception, ValueError, RuntimeError, HostcallError)
+# `handle`'s op names that ask for a batch: `wire.batch/<op>` (see `_Guest.batch`).
+BATCH_PREFIX = "wire.batch/"
 
 
 def mat_wire_export(handlers: type[Handlers]) -> type[exports.MatWire]:
@@ -82,6 +85,8 @@ class _Guest:
 
     def handle(self, req: mat_wire.HandleReq) -> str:
         op = req.op_name
+        if op.startswith(BATCH_PREFIX):
+            return self.batch(op[len(BATCH_PREFIX) :], req.in_json)
         if op not in self.expected:
             raise Err(mat_wire.HandleErr_NoHandler())
         spec = OPS[op]
@@ -95,18 +100,93 @@ class _Guest:
                     f"op {op!r}: input must be a JSON object, got {type(inp).__name__}"
                 )
             )
-        ctx = Ctx(op, self.expected[op], _hostcall)
+        try:
+            return self._run(op, spec, inp, Ctx(op, self.expected[op], _hostcall))
+        except _HandlerFailed as e:
+            raise Err(mat_wire.HandleErr_HandlerErr(str(e))) from None
+
+    def batch(self, op: str, in_json: str) -> str:
+        """`wire.batch/<op>` (the host's messaging handlers, on pooled runtimes): `op` on
+        each input of a JSON array, as one call each would run it, in one trip into the
+        guest. One entry per input, in order: `{"ok": result, "sends": [[channel, payload,
+        metadata], ...]}` (the host publishes the sends after the batch, as it does a
+        call's) or `{"err": message}`. It stops at the first input that needs more of the
+        host than sends and logs, before that hostcall is made: the host runs that input
+        and the rest with one call each."""
+        if op not in self.expected:
+            raise Err(mat_wire.HandleErr_NoHandler())
+        spec = OPS[op]
+        try:
+            inputs = loads(in_json)
+        except ValueError as e:
+            raise Err(mat_wire.HandleErr_InJsonErr(f"op {op!r}: batch is not JSON: {e}")) from None
+        if not isinstance(inputs, list):
+            raise Err(mat_wire.HandleErr_InJsonErr(f"op {op!r}: a batch is a JSON array"))
+        data = self.expected[op]
+        entries: list[str] = []
+        for inp in inputs:
+            if spec.object_input and not isinstance(inp, dict):
+                break  # its own call says what is wrong
+            ctx = _BatchCtx(op, data, _hostcall)
+            try:
+                out = self._run(op, spec, inp, ctx)
+            except _HandlerFailed as e:
+                if ctx.needs_own_call:  # (see below)
+                    break
+                entries.append(dumps({"err": str(e)}))
+                continue
+            except _NeedsOwnCall:
+                break
+            if ctx.needs_own_call:  # the handler swallowed it: its hostcall was not made
+                break
+            entries.append(f'{{"ok":{out},"sends":[{",".join(ctx.sends)}]}}')
+        return f"[{','.join(entries)}]"
+
+    def _run(self, op: str, spec: OpSpec, inp: Json, ctx: Ctx) -> str:
+        """`op`'s handler on `inp`: its result as JSON, or `_HandlerFailed` with the message
+        the caller gets."""
         try:
             out = getattr(self.handlers, spec.method)(inp, ctx)
         except NotImplementedError:
-            message = f"op {op!r} is not implemented: write {spec.method}() in app.py"
-            raise Err(mat_wire.HandleErr_HandlerErr(message)) from None
+            raise _HandlerFailed(
+                f"op {op!r} is not implemented: write {spec.method}() in app.py"
+            ) from None
         except Exception as e:
             traceback.print_exc(file=sys.stderr)
             message = str(e) if type(e) in _PLAIN_ERRORS and str(e) else f"{type(e).__name__}: {e}"
-            raise Err(mat_wire.HandleErr_HandlerErr(message)) from None
+            raise _HandlerFailed(message) from None
         try:
             return dumps(out, allow_nan=False)
         except (TypeError, ValueError) as e:
-            message = f"op {op!r} returned a value that is not JSON: {e}"
-            raise Err(mat_wire.HandleErr_HandlerErr(message)) from None
+            raise _HandlerFailed(f"op {op!r} returned a value that is not JSON: {e}") from None
+
+
+class _HandlerFailed(Exception):
+    """A handler's failure, with the message its caller gets."""
+
+
+class _NeedsOwnCall(BaseException):
+    """A handler run in a batch asked the host for more than a send or a log: it runs again
+    in a call of its own. A BaseException: a handler's `except Exception` must not keep it."""
+
+
+class _BatchCtx(Ctx):
+    """The `Ctx` of a handler run in a batch: a send is kept (as JSON, made now, as a call's
+    send makes it) for the host to publish after the batch; a log goes to the host; any
+    other hostcall ends the batch before it is made (`_NeedsOwnCall`)."""
+
+    def __init__(self, op: str, data: Json, transport: Transport) -> None:
+        super().__init__(op, data, transport)
+        self.sends: list[str] = []
+        self.needs_own_call = False
+
+    def send(
+        self, channel: str, payload: Mapping[str, object], metadata: Mapping[str, str] | None = None
+    ) -> None:
+        self.sends.append(dumps([channel, payload, dict(metadata or {})]))
+
+    def hostcall(self, op: str, args: Mapping[str, object]) -> Json:
+        if op != "log":
+            self.needs_own_call = True
+            raise _NeedsOwnCall
+        return super().hostcall(op, args)
