@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -29,13 +30,16 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from guests import build_wat_guest
+from guests import GUESTS_DIR, _cache_dir, build_wat_guest
 from messaging import fresh
 from messaging.support import FLOW, flow_env
 
+import typegraph
+import wire_codegen
 from wire.messaging import ChannelSpec, make_broker
 
 HERE = Path(__file__).resolve().parent
+BATCH_FLOW = HERE / "batch_flow.py"  # the flow typegraph's handler in Python (guest batches)
 WIRE = str(Path(sys.executable).parent / "wire")
 N = int(os.environ.get("WIRE_DRILL_N", "2000"))
 RATE = int(os.environ.get("WIRE_DRILL_RATE", "1000"))  # messages per second
@@ -80,14 +84,33 @@ def with_options(url: str, options: str) -> str:
     return url + ("&" if "?" in url else "?") + options
 
 
-class Consumer:
-    """A `wire consume` process of the flow typegraph (default consumer name)."""
+def python_guest() -> Path:
+    """The folder of the drills' Python SDK guest (tests/guests/flow_py, its SDK generated
+    for tests/drills/batch_flow.py), in the test cache; `wire consume` builds it (cached)."""
+    folder = _cache_dir() / "flow_py"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(GUESTS_DIR / "flow_py" / "app.py", folder / "app.py")
+    saved = dict(os.environ)
+    os.environ["WIRE_TEST_GUEST"] = str(folder)
+    try:
+        doc = typegraph.load(BATCH_FLOW)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    wire_codegen.generate("python", doc, "guest", folder)
+    return folder
 
-    def __init__(self, url: str, prefix: str) -> None:
+
+class Consumer:
+    """A `wire consume` process of the flow typegraph (default consumer name); with
+    `python`, of its Python SDK twin, whose handler takes guest batches."""
+
+    def __init__(self, url: str, prefix: str, python: bool = False) -> None:
         env = {**os.environ, **flow_env(prefix)}
-        env["WIRE_TEST_GUEST"] = str(build_wat_guest("hostcaller"))
+        env["WIRE_TEST_GUEST"] = str(python_guest() if python else build_wat_guest("hostcaller"))
+        typegraph_file = BATCH_FLOW if python else FLOW
         self.proc = subprocess.Popen(
-            [WIRE, "consume", str(FLOW), "--broker", url, "--drain-timeout", "20"],
+            [WIRE, "consume", str(typegraph_file), "--broker", url, "--drain-timeout", "20"],
             env=env,
             stderr=subprocess.PIPE,
             text=True,
@@ -212,17 +235,28 @@ Fault = Callable[["Drill"], None]
 class Drill:
     """One run: consumers on `url`, a publisher, a fault at a third of the stream."""
 
-    def __init__(self, backend: str, url: str, *, consumers: int = 1, private: Any = None) -> None:
+    def __init__(
+        self,
+        backend: str,
+        url: str,
+        *,
+        consumers: int = 1,
+        private: Any = None,
+        python: bool = False,
+    ) -> None:
         self.backend = backend
         self.private = private  # a PrivateBroker the faults may kill, or None
         self.url = url
         self.consumer_url = with_options(url, RECOVERY[backend])
         self.prefix = fresh("d")
-        self.consumers = [Consumer(self.consumer_url, self.prefix) for _ in range(consumers)]
+        self.python = python  # the Python SDK guest (guest batches) instead of the WAT one
+        self.consumers = [
+            Consumer(self.consumer_url, self.prefix, python) for _ in range(consumers)
+        ]
         self.collector = Collector(url, self.prefix)
 
     def restart_consumer(self, i: int = 0) -> None:
-        self.consumers[i] = Consumer(self.consumer_url, self.prefix)
+        self.consumers[i] = Consumer(self.consumer_url, self.prefix, self.python)
 
     async def run(self, fault_name: str, fault: Fault, poison: tuple[str, ...] = ()) -> Result:
         started = time.monotonic()

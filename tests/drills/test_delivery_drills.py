@@ -63,6 +63,13 @@ CASES = [
     ),
     *(pytest.param("rabbitmq", f) for f in FAULTS if "broker" not in f),
 ]
+# The same faults for a handler that takes guest batches (a Python SDK guest on a pooled
+# runtime, wire/messaging/batch.py): each delivery of a batch still settles on its own.
+BATCHES = " (Python guest, batches)"
+CASES += [
+    pytest.param("nats", f + BATCHES)
+    for f in ("kill -9 broker", "kill -9 consumer, restart (default name)")
+]
 
 
 @pytest.fixture
@@ -84,8 +91,9 @@ def broker(request: pytest.FixtureRequest) -> Iterator[tuple[str, PrivateBroker 
 async def test_nothing_is_lost(broker: tuple[str, PrivateBroker | None], fault: str) -> None:
     url, private = broker
     backend = private.scheme if private is not None else "rabbitmq"
-    inject, consumers = FAULTS[fault]
-    drill = Drill(backend, url, consumers=consumers, private=private)
+    inject, consumers = FAULTS[fault.removesuffix(BATCHES)]
+    python = fault.endswith(BATCHES)
+    drill = Drill(backend, url, consumers=consumers, private=private, python=python)
     result = await drill.run(fault, inject)
     assert result.sent == result.handled + result.dead_lettered + result.lost
     assert result.lost == 0, f"{result.row()} missing ids: {result.missing}"
