@@ -17,6 +17,7 @@ from wire import Host
 from wire.build import build_guest
 from wire.errors import HandlerError
 from wire.messaging.outcome import reason_of
+from wire.telemetry import metrics
 from wire.testing import Settled, TestApp
 
 GUESTS = Path(__file__).resolve().parent / "guests"
@@ -60,6 +61,8 @@ async def test_a_busy_handler_takes_its_deliveries_in_batches(root: Path) -> Non
         assert await app.wait_sent("jobs.out", N) == [{"n": 2 * i} for i in range(N)]
         batches = app.messaging.batches
         assert batches.batched >= N // 2  # most went in batches (the first may come alone)
+        # and the metric says so (wire_messages_batched_total)
+        assert metrics.binding_stats("batches", "jobs.ship", "ship").batched == batches.batched
         assert not batches.falls_back("ship", "jobs.ship")  # a log is no reason to stop
         assert any(line.message == "shipping 7" for line in app.logs)
 

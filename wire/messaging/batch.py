@@ -33,7 +33,7 @@ import orjson
 from ..errors import OutputInvalid, WireError
 from ..protocol import handle_error
 from ..runtime import GuestRuntime
-from ..telemetry import tracing
+from ..telemetry import metrics, tracing
 from ..validation import describe
 from .bindings import Binding
 from .broker import Delivery
@@ -123,7 +123,9 @@ class GuestBatches:
         except Exception as e:  # a trap, `no-handler`, an answer that is not a batch's
             self._fall_back(key, f"its batch failed ({reason_of(e)})")
             return [None] * len(batch)
-        self.batched += sum(o is not None for o in outcomes)
+        batched = sum(o is not None for o in outcomes)
+        self.batched += batched
+        metrics.binding_stats(self.svc.host.name, b.channel, b.function).count_batched(batched)
         if len(entries) < len(batch):  # its handler asks the host for more than sends
             self._fall_back(key, "its handler calls the host (more than send and log)")
         return outcomes + [None] * (len(batch) - len(entries))

@@ -87,6 +87,7 @@ class BindingStats:
 
     __slots__ = (
         "_lock",
+        "batched",
         "channel",
         "dead_lettered",
         "failed",
@@ -105,6 +106,7 @@ class BindingStats:
         self.failed = 0  # an attempt failed (then retried, dead-lettered or replied with an error)
         self.retried = 0  # nacked for another attempt
         self.dead_lettered = 0  # handed to the dead-letter channel
+        self.batched = 0  # handled inside a guest batch (wire.messaging.batch)
 
     def count(self, handled: int = 0, failed: int = 0, retried: int = 0, dead: int = 0) -> None:
         with self._lock:
@@ -112,6 +114,10 @@ class BindingStats:
             self.failed += failed
             self.retried += retried
             self.dead_lettered += dead
+
+    def count_batched(self, n: int) -> None:
+        with self._lock:
+            self.batched += n
 
 
 _calls: dict[tuple[str, str], CallStats] = {}
@@ -357,6 +363,11 @@ class _Collector(Collector):
             "dead_lettered": CounterMetricFamily(
                 "wire_messages_dead_lettered",
                 "Messages moved to their dead-letter channel.",
+                labels=labels,
+            ),
+            "batched": CounterMetricFamily(
+                "wire_messages_batched",
+                "Messages whose handler ran inside a guest batch (one guest call for several).",
                 labels=labels,
             ),
         }
