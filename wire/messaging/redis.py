@@ -3,12 +3,12 @@
 A group is a consumer group (XREADGROUP, XACK); entries a consumer took and never acked
 stay pending in Redis: a restarted consumer of the same name reads its own pending entries
 first (a consumer's name is its machine's consumer name and a member number it holds,
-see members.py), and any consumer claims entries idle longer than `claim_idle_ms` (XCLAIM)
-from one that died; entries being worked on are touched (their idle time reset) so they
-are not claimed meanwhile. Attempt counts come from the group's delivery counter
-(XPENDING). Without a group a subscription reads new entries (XREAD). An entry is the fields
-`data`, `content-type`, `metadata` (JSON) and `reply-to`; `redis-cli XADD wire:<channel> '*'
-data '<json>'` is a valid message.
+see members.py), as does a reader whose connection was lost, and any consumer claims
+entries idle longer than `claim_idle_ms` (XCLAIM) from one that died; entries being worked
+on are touched (their idle time reset) so they are not claimed meanwhile. Attempt counts
+come from the group's delivery counter (XPENDING). Without a group a subscription reads new
+entries (XREAD). An entry is the fields `data`, `content-type`, `metadata` (JSON) and
+`reply-to`; `redis-cli XADD wire:<channel> '*' data '<json>'` is a valid message.
 
 A durable stream never loses an unread entry: it is not trimmed by length; entries every
 group has acked are trimmed away (XTRIM MINID) by its consumers. `?maxlen=N` bounds it: a
@@ -367,6 +367,11 @@ class RedisBroker(Broker):
             except (ConnectionError, OSError, aioredis.ConnectionError) as e:
                 log.debug("redis: xreadgroup %s: %s", key, e)
                 lost = True
+                # Redis may have handed this consumer entries whose reply the lost connection
+                # never brought: they wait in its own pending list, which `_claim` leaves
+                # alone (it takes other consumers' idle entries). Read that list again first
+                # (entries still being handled here come twice: a duplicate, never a loss).
+                backlog = b"0"
                 await asyncio.sleep(0.2)
 
     async def _claim(self, sub: RedisSubscription, group: str, count: int, consumer: str) -> None:
