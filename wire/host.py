@@ -211,14 +211,18 @@ class Host:
             raise OutputInvalid(
                 f"the guest returned something that is not JSON: {out[:80]!r}", where=where
             ) from None
-        bad = fn.output.check(result)
+        self.check_output(name, result)
+        return result
+
+    def check_output(self, name: str, result: Any) -> None:
+        """`OutputInvalid` when `result` does not match function `name`'s output type."""
+        bad = self.function(name).output.check(result)
         if bad:
             raise OutputInvalid(
                 f"the guest's result does not match the output type: {describe(bad)}",
-                where=where,
+                where=f"{self.name}.{name}",
                 details=as_details(bad),
             )
-        return result
 
     async def call(self, name: str, args: Any, *, extra: dict[str, Any] | None = None) -> Any:
         """Like `call_sync`, on the worker pool: never runs wasm on the event loop. Fails

@@ -34,10 +34,9 @@ from ..errors import OutputInvalid, WireError
 from ..protocol import handle_error
 from ..runtime import GuestRuntime
 from ..telemetry import metrics, tracing
-from ..validation import describe
 from .bindings import Binding
 from .broker import Delivery
-from .errors import InvalidPayload, PermissionDenied
+from .errors import InvalidPayload
 from .message import ChannelSpec, Message
 from .outcome import Failed, Handled, Outcome, Rejected, reason_of
 
@@ -140,14 +139,11 @@ class GuestBatches:
             error: WireError = handle_error("handler-err", str(entry["err"]), fn.op, runtime.where)
             fn.telemetry.record(seconds, error)
             return Failed(reason_of(error))
-        bad = fn.output.check(entry["ok"])
-        if bad:
-            error = OutputInvalid(
-                f"the guest's result does not match the output type: {describe(bad)}",
-                where=f"{self.svc.host.name}.{fn.name}",
-            )
-            fn.telemetry.record(seconds, error)
-            return Failed(reason_of(error))
+        try:
+            self.svc.host.check_output(fn.name, entry["ok"])
+        except OutputInvalid as e:
+            fn.telemetry.record(seconds, e)
+            return Failed(reason_of(e))
         try:
             outbox = [self._send(fn, *send) for send in entry.get("sends", ())]
         except Exception:
@@ -159,11 +155,7 @@ class GuestBatches:
         self, fn: Function, channel: str, payload: Any, metadata: dict[str, str]
     ) -> tuple[ChannelSpec, Message]:
         """A send kept by the guest, checked as the `send` hostcall checks it."""
-        runtime = fn.runtime.spec.name
-        if channel not in self.svc.grants.get(runtime, frozenset()):
-            raise PermissionDenied(
-                f"runtime {runtime!r} is not granted channel {channel!r}", where=runtime
-            )
+        self.svc.check_runtime_grant(self.svc.host.name, fn.runtime.spec.name, channel)
         return self.svc.outgoing(channel, payload, metadata)
 
     def falls_back(self, function: str, channel: str) -> bool:

@@ -414,14 +414,19 @@ class MessagingService:
         return asyncio.run_coroutine_threadsafe(tracing.carried_coro(coro), loop).result(timeout)
 
     def check_grant(self, ctx: CallerContext, channel: str) -> Channel:
+        """Channel `channel`, when the runtime of the calling guest may use it."""
+        return self.check_runtime_grant(ctx.typegraph, ctx.runtime, channel)
+
+    def check_runtime_grant(self, typegraph: str, runtime: str, channel: str) -> Channel:
+        """Channel `channel`, when `runtime` may use it (else `PermissionDenied`)."""
         ch = self.channel(channel)
-        granted = self.grants.get(ctx.runtime, frozenset())
+        granted = self.grants.get(runtime, frozenset())
         if channel not in granted:
             raise PermissionDenied(
-                f"runtime {ctx.runtime!r} is not granted channel {channel!r} (granted: "
+                f"runtime {runtime!r} is not granted channel {channel!r} (granted: "
                 f"{', '.join(sorted(granted)) or 'none'}); "
                 "add it to WireRuntime(..., channels=[...])",
-                where=f"{ctx.typegraph}/{ctx.runtime}",
+                where=f"{typegraph}/{runtime}",
             )
         return ch
 
