@@ -11,6 +11,7 @@ import logging
 import os
 import tempfile
 import threading
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from . import progress
 from .engine import Engine
 from .errors import ComponentLoadError
 from .paths import cache_dir
+from .slots import slot_error
 
 log = logging.getLogger("wire.components")
 # Shown while a component compiles (measured on 2 cores, see the README).
@@ -35,7 +37,9 @@ class LoadedComponent:
     from_cache: bool
 
 
-_memo: dict[tuple[str, str], LoadedComponent] = {}
+# Per engine: a compiled component works only with the engine that compiled it (engines
+# with the same settings still differ, as their instance slots do).
+_memo: weakref.WeakKeyDictionary[Engine, dict[str, LoadedComponent]] = weakref.WeakKeyDictionary()
 _memo_lock = threading.Lock()
 
 
@@ -46,11 +50,11 @@ def load_component(engine: Engine, path: Path) -> LoadedComponent:
     except OSError as e:
         raise ComponentLoadError(f"cannot read component: {e.strerror}", where=str(path)) from e
     sha = hashlib.sha256(data).hexdigest()
-    key = (sha, engine.settings.fingerprint())
     with _memo_lock:
-        if key in _memo:
-            return _memo[key]
-    compiled = cache_dir("compiled") / f"{sha}-{key[1]}.cwasm"
+        found = _memo.get(engine, {}).get(sha)
+    if found is not None:
+        return found
+    compiled = cache_dir("compiled") / f"{sha}-{engine.settings.fingerprint()}.cwasm"
     loaded: LoadedComponent | None = None
     with progress.step(f"compile {progress.name_of(path)}", hint=COMPILE_HINT) as step:
         if compiled.exists():
@@ -59,20 +63,22 @@ def load_component(engine: Engine, path: Path) -> LoadedComponent:
                 loaded = LoadedComponent(comp, path, sha, from_cache=True)
                 step.finish("cached")
             except wasmtime.WasmtimeError as e:  # stale or corrupt: recompile below
+                if (slots := slot_error(e, str(path))) is not None:
+                    raise slots from e  # the cache is fine: the component is too big
                 log.warning("discarding unusable compiled cache %s: %s", compiled, e)
                 compiled.unlink(missing_ok=True)
         if loaded is None:
             try:
                 comp = Component(engine.wasm, data)
             except wasmtime.WasmtimeError as e:
-                raise ComponentLoadError(
+                raise slot_error(e, str(path)) or ComponentLoadError(
                     f"not a valid WebAssembly component: {e}", where=str(path)
                 ) from e
             write_atomic(compiled, comp.serialize())
             loaded = LoadedComponent(comp, path, sha, from_cache=False)
             step.finish("compiled", f"{len(data) / 2**20:.1f} MB, cached for next time")
     with _memo_lock:
-        _memo[key] = loaded
+        _memo.setdefault(engine, {})[sha] = loaded
     return loaded
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import wasmtime
 
 from .fastpath import deadline_setter, epoch_incrementer
+from .slots import InstanceSlots
 
 WASMTIME_VERSION = importlib.metadata.version("wasmtime")
 EPOCH_TICK_S = 0.01  # deadline resolution: a deadline fires at the first tick at or after it
@@ -41,11 +42,16 @@ class EngineSettings:
 class Engine:
     """A wasmtime engine plus the ticker thread that keeps its epoch on the clock."""
 
-    def __init__(self, settings: EngineSettings | None = None) -> None:
+    def __init__(
+        self, settings: EngineSettings | None = None, slots: InstanceSlots | None = None
+    ) -> None:
+        """`slots`: instances come from the pooling allocator's slots (see wire.slots;
+        `default_engine` takes what `WIRE_INSTANCE_SLOTS` says); None: on demand."""
         self.settings = settings or EngineSettings()
-        config = wasmtime.Config()
-        config.epoch_interruption = self.settings.epoch_interruption
-        config.cranelift_opt_level = self.settings.opt_level
+        self.slots = slots
+        config = self._config()
+        if slots is not None:
+            slots.apply(config)
         self.wasm = wasmtime.Engine(config)
         self._t0 = time.monotonic()
         self.ticks_per_s = TICKS_PER_S
@@ -54,6 +60,13 @@ class Engine:
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self._ticker_lock = threading.Lock()
+
+    def _config(self) -> wasmtime.Config:
+        """The wasmtime configuration of `settings` (what compiled code depends on)."""
+        config = wasmtime.Config()
+        config.epoch_interruption = self.settings.epoch_interruption
+        config.cranelift_opt_level = self.settings.opt_level
+        return config
 
     def deadline_setter(self, store: wasmtime.Store) -> Callable[[float], None]:
         """A function that makes `store` trap (interrupt) a guest call still running at
@@ -95,5 +108,5 @@ def default_engine() -> Engine:
     global _default
     with _default_lock:
         if _default is None:
-            _default = Engine()
+            _default = Engine(slots=InstanceSlots.from_env())
         return _default

@@ -107,7 +107,8 @@ class MemoryLimitExceeded(GuestTrap):
 
 class Overloaded(WireError):
     """A call waited longer than its deadline for a worker or for its runtime's concurrency
-    limit, and was given up before it ran."""
+    limit, or found every instance slot taken (wire.slots), and was given up before it
+    ran."""
 
     code = "overloaded"
 

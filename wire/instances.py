@@ -31,6 +31,7 @@ from .engine import Engine
 from .errors import Overloaded, WireError
 from .guest_output import OutputPipe
 from .protocol import handle_error, init_error, trap_error
+from .slots import slot_error
 from .workers import blocking
 
 log = logging.getLogger("wire.instances")
@@ -143,7 +144,7 @@ class GuestInstance(SandboxedInstance):
             raise
         except wasmtime.WasmtimeError as e:
             self.close()
-            raise trap_error(e, "init", where, limits.deadline_ms) from e
+            raise slot_error(e, where) or trap_error(e, "init", where, limits.deadline_ms) from e
         if failed is not None:
             self.close()
             raise init_error(*failed, where)

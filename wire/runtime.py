@@ -16,7 +16,7 @@ from typegraph import model
 from .calls import CallPath, fast_path_enabled
 from .components import LoadedComponent, load_component
 from .engine import Engine
-from .errors import ComponentLoadError, GuestInitError, RecursionLimit, WireError
+from .errors import ComponentLoadError, GuestInitError, Overloaded, RecursionLimit, WireError
 from .hostcalls import CallerContext, HostcallRegistry
 from .instances import (
     Factory,
@@ -79,7 +79,8 @@ class StartedRuntime(Generic[I]):
     def start(self) -> None:
         """Load the component and make its instance policy, once. A failure marks this
         runtime failed (every call then reports it) and is raised; it never takes the
-        host down."""
+        host down. `overloaded` (no instance slot free) is raised alone: the next call
+        tries again."""
         with self._lock:
             if self._policy is not None:
                 return
@@ -87,6 +88,8 @@ class StartedRuntime(Generic[I]):
                 raise self.failed
             try:
                 self._policy = self._start()
+            except Overloaded:
+                raise
             except WireError as e:
                 self.failed = e
                 log.error("runtime %s failed to start: %s", self.where, e)

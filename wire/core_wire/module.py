@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import weakref
 from pathlib import Path
 
 import wasmtime
@@ -16,11 +17,13 @@ from ..components import write_atomic
 from ..engine import Engine
 from ..errors import ComponentLoadError
 from ..paths import cache_dir
+from ..slots import slot_error
 from .abi import check_module
 
 log = logging.getLogger("wire.core_wire")
 
-_memo: dict[tuple[str, str], wasmtime.Module] = {}
+# Per engine, as wire.components' memo.
+_memo: weakref.WeakKeyDictionary[Engine, dict[str, wasmtime.Module]] = weakref.WeakKeyDictionary()
 _memo_lock = threading.Lock()
 
 
@@ -32,11 +35,11 @@ def load_module(engine: Engine, path: Path) -> wasmtime.Module:
     except OSError as e:
         raise ComponentLoadError(f"cannot read module: {e.strerror}", where=str(path)) from e
     sha = hashlib.sha256(data).hexdigest()
-    key = (sha, engine.settings.fingerprint())
     with _memo_lock:
-        if key in _memo:
-            return _memo[key]
-    compiled = cache_dir("compiled") / f"{sha}-{key[1]}.module.cwasm"
+        found = _memo.get(engine, {}).get(sha)
+    if found is not None:
+        return found
+    compiled = cache_dir("compiled") / f"{sha}-{engine.settings.fingerprint()}.module.cwasm"
     module: wasmtime.Module | None = None
     with progress.step(f"compile {progress.name_of(path)}") as step:
         if compiled.exists():
@@ -44,6 +47,8 @@ def load_module(engine: Engine, path: Path) -> wasmtime.Module:
                 module = wasmtime.Module.deserialize_file(engine.wasm, str(compiled))
                 step.finish("cached")
             except wasmtime.WasmtimeError as e:  # stale or corrupt: recompile below
+                if (slots := slot_error(e, str(path))) is not None:
+                    raise slots from e  # the cache is fine: the module is too big
                 log.warning("discarding unusable compiled cache %s: %s", compiled, e)
                 compiled.unlink(missing_ok=True)
         if module is None:
@@ -52,7 +57,7 @@ def load_module(engine: Engine, path: Path) -> wasmtime.Module:
             step.finish("compiled", f"{len(data) / 2**10:.0f} KB, cached for next time")
     check_module(module, str(path))
     with _memo_lock:
-        _memo[key] = module
+        _memo.setdefault(engine, {})[sha] = module
     return module
 
 
@@ -74,4 +79,6 @@ def _compile(engine: Engine, data: bytes, path: Path) -> wasmtime.Module:
     try:
         return wasmtime.Module(engine.wasm, source)
     except wasmtime.WasmtimeError as e:
-        raise ComponentLoadError(f"not a valid WebAssembly module: {e}", where=str(path)) from e
+        raise slot_error(e, str(path)) or ComponentLoadError(
+            f"not a valid WebAssembly module: {e}", where=str(path)
+        ) from e

@@ -19,6 +19,7 @@ from ..instances import GuestStdio, InstanceProvider, SandboxedInstance
 from ..protocol import METATYPE_VERSION, handle_error, init_error, trap_error
 from ..runtime import StartedRuntime
 from ..runtime_kinds import ComponentResolver, RuntimeEnv, register
+from ..slots import slot_error
 from . import abi
 from .calls import IntFunc
 from .errors import GuestAbiError
@@ -68,7 +69,9 @@ class CoreInstance(SandboxedInstance):
             self.close()
             if isinstance(e, wasmtime.Trap) or getattr(e, "trap_code", None) is not None:
                 raise trap_error(e, "init", where, limits.deadline_ms) from e
-            raise ComponentLoadError(f"cannot instantiate the module: {e}", where=where) from e
+            raise slot_error(e, where) or ComponentLoadError(
+                f"cannot instantiate the module: {e}", where=where
+            ) from e
 
     def _init(self, init: IntFunc, ops: list[model.Materializer]) -> None:
         request = orjson.dumps(

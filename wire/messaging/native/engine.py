@@ -20,6 +20,7 @@ import wasmtime
 from wasmtime import _ffi as ffi
 
 from ...engine import Engine, EngineSettings
+from ...slots import InstanceSlots
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,15 @@ class SyncEngineSettings(EngineSettings):
 class SyncEngine(Engine):
     """An `Engine` (epoch ticker included) whose wasmtime engine has no concurrency support."""
 
-    def __init__(self, settings: SyncEngineSettings) -> None:
-        super().__init__(settings)
-        config = wasmtime.Config()
-        config.epoch_interruption = settings.epoch_interruption
-        config.cranelift_opt_level = settings.opt_level
-        ffi.wasmtime_config_concurrency_support_set(config.ptr(), settings.concurrency_support)
-        self.wasm = wasmtime.Engine(config)  # in place of the base one: the ticker ticks this
+    settings: SyncEngineSettings
+
+    def __init__(self, settings: SyncEngineSettings, slots: InstanceSlots | None) -> None:
+        super().__init__(settings, slots)
+
+    def _config(self) -> wasmtime.Config:
+        config = super()._config()
+        ffi.wasmtime_config_concurrency_support_set(config.ptr(), self.settings.concurrency_support)
+        return config
 
 
 _engines: dict[SyncEngineSettings, SyncEngine] = {}
@@ -56,5 +59,5 @@ def sync_engine(engine: Engine) -> Engine:
     with _lock:
         found = _engines.get(settings)
         if found is None:
-            found = _engines[settings] = SyncEngine(settings)
+            found = _engines[settings] = SyncEngine(settings, engine.slots)
         return found
