@@ -172,6 +172,18 @@ async def test_concurrency_is_limited_per_handler() -> None:
 
 
 @pytest.mark.parametrize("backend", ["memory", "nats"])
+async def test_stop_wakes_idle_handlers_at_once(backend: str) -> None:
+    """Handlers waiting for a delivery are woken by `stop`, not left to its drain timeout
+    (20 s here)."""
+    f = await start_flow(require(backend))
+    await f.service.send(f"{f.p}.events", {"n": 1, "fail": 0})
+    await asyncio.to_thread(f.rec.wait, lambda r: r.done == [1])
+    await asyncio.wait_for(f.service.stop(), 5)
+    assert f.service.handled == 1
+    f.host.close()
+
+
+@pytest.mark.parametrize("backend", ["memory", "nats"])
 async def test_stop_drains_the_handlers_in_flight(backend: str) -> None:
     f = await start_flow(require(backend))
     f.rec.gate = threading.Event()

@@ -75,6 +75,7 @@ class MessagingService:
         self._subs: list[Subscription] = []
         self._workers: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+        self._waiting: set[asyncio.Task[None]] = set()  # workers waiting for a delivery
         self._working: set[Delivery] = set()  # being handled now (kept leased)
         self._lease_keeper: asyncio.Task[None] | None = None
         self._policies = {
@@ -174,22 +175,27 @@ class MessagingService:
         )
 
     async def _work(self, b: Binding, sub: Subscription, policy: SettlePolicy) -> None:
-        stop = asyncio.ensure_future(self._stopping.wait())
-        try:
-            while not self._stopping.is_set():
-                get = asyncio.ensure_future(sub.receive())
-                await asyncio.wait({get, stop}, return_when=asyncio.FIRST_COMPLETED)
-                if not get.done():
-                    get.cancel()
-                    break
-                d = get.result()
+        # Awaits the queue itself (no task and `asyncio.wait` per message: those cost a
+        # lone message three turns of the loop); `stop` cancels it while it waits there.
+        me = asyncio.current_task()
+        assert me is not None
+        while not self._stopping.is_set():
+            batch = sub.take_ready(BATCH)
+            if not batch:
+                self._waiting.add(me)
+                try:
+                    d = await sub.receive()
+                except asyncio.CancelledError:
+                    if self._stopping.is_set():
+                        return  # woken by `stop`: nothing was taken (a queue's get
+                    raise  # takes its item only once it runs on)
+                finally:
+                    self._waiting.discard(me)
                 if d is None:
                     continue
                 batch = [d, *sub.take_ready(BATCH - 1)]
-                # Shielded: once taken, messages are seen through even while stopping.
-                await asyncio.shield(self._process(b, batch, policy))
-        finally:
-            stop.cancel()
+            # Shielded: once taken, messages are seen through even while stopping.
+            await asyncio.shield(self._process(b, batch, policy))
 
     async def _keep_leases(self, every: float) -> None:
         """`touch` what is being handled or dead-lettered, so the broker does not give it
@@ -227,6 +233,8 @@ class MessagingService:
         and the dead letters on their way, give back what was prefetched or received and
         not settled, disconnect."""
         self._stopping.set()
+        for waiting in self._waiting:
+            waiting.cancel()
         if self._workers:
             _, pending = await asyncio.wait(self._workers, timeout=self.drain_timeout)
             for t in pending:
