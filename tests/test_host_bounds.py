@@ -20,6 +20,8 @@ import wasmtime
 from conftest import REPO, make_document
 
 from wire import DeadlineExceeded, GuestTrap, Host, Overloaded, WireError, default_registry
+from wire.engine import Engine
+from wire.slots import InstanceSlots
 
 ANY_OBJECT: dict[str, Any] = {"kind": "struct", "fields": {}, "additionalProperties": True}
 MiB = 2**20
@@ -92,11 +94,20 @@ def fill_document(component: Path, instances: dict[str, Any], concurrency: int) 
     )
 
 
+@pytest.fixture(scope="module")
+def giving_back() -> Iterator[Engine]:
+    """An engine whose freed slots keep no memory (wire.slots' keep_bytes=0): a store's
+    memory leaves the process when it is freed, so RSS shows whether it was."""
+    engine = Engine(slots=InstanceSlots(keep_bytes=0))
+    yield engine
+    engine.close()
+
+
 def test_fresh_stores_are_freed_when_each_call_ends_trap_or_not(
-    wat: Wat, host_for: HostFor
+    wat: Wat, host_for: HostFor, giving_back: Engine
 ) -> None:
     doc = fill_document(wat("fill"), {"policy": "fresh"}, concurrency=WORKERS)
-    host = host_for(doc, max_workers=WORKERS)
+    host = host_for(doc, max_workers=WORKERS, engine=giving_back)
     assert host.call_sync("fill", {}) == {}
     with pytest.raises(GuestTrap):
         host.call_sync("trap", {})
@@ -123,11 +134,11 @@ def test_fresh_stores_are_freed_when_each_call_ends_trap_or_not(
 
 
 def test_pooled_stores_are_freed_when_broken_and_when_the_pool_closes(
-    wat: Wat, host_for: HostFor
+    wat: Wat, host_for: HostFor, giving_back: Engine
 ) -> None:
     size = 2
     doc = fill_document(wat("fill"), {"policy": "pooled", "size": size}, concurrency=size)
-    host = host_for(doc, max_workers=WORKERS)
+    host = host_for(doc, max_workers=WORKERS, engine=giving_back)
     host.start()
     with gc_disabled(), peak_rss() as peak:
         base = rss()
@@ -147,6 +158,21 @@ def test_pooled_stores_are_freed_when_broken_and_when_the_pool_closes(
         assert rss() > base + GUEST_MEMORY // 2
         host.close()  # ... until the pool closes
         assert rss() < base + SLACK, f"RSS {mib(rss())} after close, base {mib(base)}"
+
+
+def test_freed_slots_keep_memory_per_slot_not_per_call(wat: Wat, host_for: HostFor) -> None:
+    """With the host's default slots a freed slot keeps up to `keep_bytes` for the next
+    instance: calls one after the other reuse one slot, so the process keeps that much
+    once, however many calls fill their memory."""
+    host = host_for(fill_document(wat("fill"), {"policy": "fresh", "spares": 0}, concurrency=1))
+    slots = host.engine.slots
+    assert slots is not None and slots.keep_bytes == 16 * MiB
+    assert host.call_sync("fill", {}) == {}
+    base = rss()
+    with gc_disabled():
+        for _ in range(20):  # each fills 32 MiB: kept per call, this would be 640 MiB
+            assert host.call_sync("fill", {}) == {}
+        assert rss() < base + slots.keep_bytes + SLACK, f"RSS {mib(rss())}, base {mib(base)}"
 
 
 def test_no_open_store_is_left_for_the_gc(wat: Wat, host_for: HostFor) -> None:

@@ -17,7 +17,7 @@ from conftest import make_document
 from wire import Host
 from wire.engine import Engine, default_engine
 from wire.errors import ComponentLoadError, Overloaded
-from wire.slots import ENV, InstanceSlots
+from wire.slots import ENV, KEEP_ENV, InstanceSlots
 
 Wat = Callable[[str], Path]
 HostFor = Callable[..., Host]
@@ -41,15 +41,20 @@ def engine_of() -> Iterator[Callable[[InstanceSlots | None], Engine]]:
 
 def test_the_environment_sets_the_slots(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(ENV, raising=False)
+    monkeypatch.delenv(KEEP_ENV, raising=False)
     assert InstanceSlots.from_env() == InstanceSlots()
     monkeypatch.setenv(ENV, "12")
     assert InstanceSlots.from_env() == InstanceSlots(instances=12)
+    monkeypatch.setenv(KEEP_ENV, "0")
+    assert InstanceSlots.from_env() == InstanceSlots(instances=12, keep_bytes=0)
     monkeypatch.setenv(ENV, "0")
     assert InstanceSlots.from_env() is None
-    for bad in ("many", "-3"):
-        monkeypatch.setenv(ENV, bad)
-        with pytest.raises(ValueError, match=ENV):
-            InstanceSlots.from_env()
+    for name in (ENV, KEEP_ENV):
+        for bad in ("many", "-3"):
+            monkeypatch.setenv(name, bad)
+            with pytest.raises(ValueError, match=name):
+                InstanceSlots.from_env()
+            monkeypatch.setenv(name, "1")
 
 
 def test_the_host_engine_uses_slots_unless_told_not_to() -> None:
