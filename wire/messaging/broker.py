@@ -130,6 +130,10 @@ class Subscription:
         except TimeoutError:
             return None
 
+    def ready(self) -> int:
+        """Deliveries here, waiting to be taken."""
+        return self._queue.qsize()
+
     def take_ready(self, n: int) -> list[Delivery]:
         """Up to `n` deliveries that are already here, without waiting."""
         out: list[Delivery] = []

@@ -79,6 +79,9 @@ class MemorySubscription(Subscription):
             return None
         return self._delivery(entry)
 
+    def ready(self) -> int:
+        return self.source.backlog.qsize()
+
     def take_ready(self, n: int) -> list[Delivery]:
         out: list[Delivery] = []
         backlog = self.source.backlog

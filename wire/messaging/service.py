@@ -15,6 +15,7 @@ waits (bounded) for the ones in flight.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
@@ -44,6 +45,15 @@ log = logging.getLogger("wire.messaging")
 
 # Deliveries one handler worker takes per trip to the worker pool (when that many wait).
 BATCH = 16
+
+
+def share(ready: int, others: int) -> int:
+    """How many of `ready` deliveries a worker takes while `others` workers of its binding
+    are free to take some: an even share, at most a batch, so that a binding's
+    `concurrency` batches run at once when there is work for them."""
+    return min(BATCH, -(-ready // (max(0, others) + 1)))
+
+
 T = TypeVar("T")
 
 
@@ -76,6 +86,7 @@ class MessagingService:
         self._workers: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
         self._waiting: set[asyncio.Task[None]] = set()  # workers waiting for a delivery
+        self._busy: collections.Counter[Subscription] = collections.Counter()  # batches
         self._working: set[Delivery] = set()  # being handled now (kept leased)
         self._lease_keeper: asyncio.Task[None] | None = None
         self._policies = {
@@ -179,8 +190,14 @@ class MessagingService:
         # lone message three turns of the loop); `stop` cancels it while it waits there.
         me = asyncio.current_task()
         assert me is not None
+        busy = self._busy
+
+        def take(have: int) -> list[Delivery]:  # a share: the others that are free get theirs
+            n = share(sub.ready() + have, b.concurrency - 1 - busy[sub]) - have
+            return sub.take_ready(n) if n > 0 else []
+
         while not self._stopping.is_set():
-            batch = sub.take_ready(BATCH)
+            batch = take(0)
             if not batch:
                 self._waiting.add(me)
                 try:
@@ -193,9 +210,12 @@ class MessagingService:
                     self._waiting.discard(me)
                 if d is None:
                     continue
-                batch = [d, *sub.take_ready(BATCH - 1)]
-            # Shielded: once taken, messages are seen through even while stopping.
-            await asyncio.shield(self._process(b, batch, policy))
+                batch = [d, *take(1)]
+            busy[sub] += 1
+            try:  # Shielded: once taken, messages are seen through even while stopping.
+                await asyncio.shield(self._process(b, batch, policy))
+            finally:
+                busy[sub] -= 1
 
     async def _keep_leases(self, every: float) -> None:
         """`touch` what is being handled or dead-lettered, so the broker does not give it
