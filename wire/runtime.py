@@ -225,9 +225,11 @@ class GuestRuntime(StartedRuntime[GuestInstance]):
         self.hostcalls = hostcalls
         self._resolve = resolve_component or component_path
         self.loaded: LoadedComponent | None = None
-        # Built from a folder holding wire's Python SDK: its glue answers the SDK's own ops
-        # (`wire.batch/<op>`, wire.messaging.batch). Another guest may not look at op names.
-        self.python_sdk = (base_dir / spec.component / "wire_sdk" / "glue.py").is_file()
+        # Built from a folder holding wire's Python or TypeScript SDK: its glue answers the
+        # SDK's own ops (`wire.batch/<op>`, wire.messaging.batch). Another guest may not
+        # look at op names.
+        sdk = base_dir / spec.component / "wire_sdk"
+        self.sdk_glue = (sdk / "glue.py").is_file() or (sdk / "glue.ts").is_file()
 
     @classmethod
     def for_host(cls, spec: model.Runtime, env: RuntimeEnv) -> GuestRuntime:

@@ -1,5 +1,6 @@
 """A handler's waiting deliveries in one guest call (`wire.batch/<op>`), for the guests of
-wire's Python SDK (built from a folder holding `wire_sdk/`) on pooled runtimes.
+wire's Python and TypeScript SDKs (built from a folder holding `wire_sdk/`) on pooled
+runtimes.
 
 One call per delivery costs a trip into the guest and back, and a hostcall for each
 `ctx.send`; for a small handler that is most of its cost. The SDK's glue answers
@@ -75,7 +76,7 @@ class GuestBatches:
         if send is None or send.fn is not self._own_send or key not in self.svc.checked_once:
             return None  # (checked once: each message's JSON is the function's input)
         fn = self.svc.host.functions.get(key[0])
-        if fn is None or not isinstance(fn.runtime, GuestRuntime) or not fn.runtime.python_sdk:
+        if fn is None or not isinstance(fn.runtime, GuestRuntime) or not fn.runtime.sdk_glue:
             return None
         return fn if fn.runtime.spec.instances.policy == "pooled" else None
 

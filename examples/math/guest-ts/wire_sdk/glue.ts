@@ -5,13 +5,18 @@
  * The error mapping is the Python SDK's: a thrown error → handler-err, input that is not
  * JSON (or not an object where one is expected) → in-json-err, an op `init` did not
  * announce → no-handler, an op `init` announces that `Handlers` lacks → unexpected-mat.
+ * `wire.batch/<op>` runs `op` on each input of a batch (the host's messaging handlers on
+ * pooled runtimes), as the Python SDK does.
  */
 
 import { hostcall } from "metatype:wit-wire/typegate-wire";
 
 import { Ctx } from "./ctx.js";
 import { type Handlers, OPS } from "./handlers.js";
-import { HostcallError, type Json, NotImplementedError } from "./runtime.js";
+import { HostcallError, type Json, NotImplementedError, type Transport } from "./runtime.js";
+
+/** `handle`'s op names that ask for a batch: `wire.batch/<op>` (see `batch`). */
+const BATCH_PREFIX = "wire.batch/";
 
 // The records and variants of wit/wit-wire.wit as componentize-js passes them.
 export interface MatInfo {
@@ -83,6 +88,10 @@ function handlerError(op: string, method: string, e: unknown): HandleErr {
   return { tag: "handler-err", val: `${e.name}: ${e.message}` };
 }
 
+/** Thrown at a hostcall a handler run in a batch cannot make: it runs again in a call of
+ * its own. The batch stops there even if the handler catches it. */
+class NeedsOwnCall extends Error {}
+
 function encode(op: string, out: unknown): string {
   if (typeof (out as { then?: unknown } | null)?.then === "function") {
     const message = `op '${op}' returned a Promise: handlers must return their value`;
@@ -102,6 +111,76 @@ function encode(op: string, out: unknown): string {
 export function exportMatWire(handlers: Handlers): MatWire {
   const table = handlers as unknown as Record<string, unknown>;
   let expected = new Map<string, Json>(); // op → materializer data, from `init`
+
+  function known(op: string): { method: string; objectInput: boolean } {
+    const spec = OPS.get(op);
+    if (!expected.has(op) || spec === undefined) {
+      throw { tag: "no-handler" } satisfies HandleErr;
+    }
+    return spec;
+  }
+
+  /** `op`'s handler on `inp`: its result as JSON; throws the `HandleErr` the caller gets. */
+  function run(op: string, method: string, inp: unknown, ctx: Ctx): string {
+    let out: unknown;
+    try {
+      out = (table[method] as (inp: unknown, ctx: Ctx) => unknown).call(handlers, inp, ctx);
+    } catch (e) {
+      if (e instanceof NeedsOwnCall) throw e;
+      throw handlerError(op, method, e);
+    }
+    return encode(op, out);
+  }
+
+  /**
+   * `op` on each input of a JSON array, as one call each would run it, in one trip into the
+   * guest. One entry per input, in order: `{"ok": result, "sends": [[channel, payload,
+   * metadata], ...]}` (the host publishes the sends after the batch, as it does a call's) or
+   * `{"err": message}`. It stops at the first input that needs more of the host than sends
+   * and logs, before that hostcall is made: the host runs that input and the rest with one
+   * call each.
+   */
+  function batch(op: string, inJson: string): string {
+    const spec = known(op);
+    let inputs: unknown;
+    try {
+      inputs = JSON.parse(inJson);
+    } catch (e) {
+      const detail = e instanceof Error ? e.message : String(e);
+      throw { tag: "in-json-err", val: `op '${op}': batch is not JSON: ${detail}` } satisfies HandleErr;
+    }
+    if (!Array.isArray(inputs)) {
+      throw { tag: "in-json-err", val: `op '${op}': a batch is a JSON array` } satisfies HandleErr;
+    }
+    const data = expected.get(op) ?? null;
+    const entries: string[] = [];
+    for (const inp of inputs) {
+      if (spec.objectInput && kindOf(inp) !== "dict") break; // its own call says what is wrong
+      const sends: string[] = [];
+      let ownCall = false;
+      const kept: Transport = (hostOp, args) => {
+        if (hostOp === "send") {
+          const a = JSON.parse(args) as { channel: string; payload: Json; metadata?: Json };
+          sends.push(JSON.stringify([a.channel, a.payload, a.metadata ?? {}]));
+          return "null";
+        }
+        if (hostOp === "log") return transport(hostOp, args);
+        ownCall = true;
+        throw new NeedsOwnCall(`hostcall '${hostOp}' needs a call of its own`);
+      };
+      let out: string;
+      try {
+        out = run(op, spec.method, inp, new Ctx(op, data, kept));
+      } catch (e) {
+        if (ownCall) break;
+        entries.push(JSON.stringify({ err: (e as { val: string }).val }));
+        continue;
+      }
+      if (ownCall) break; // the handler caught it: its hostcall was not made
+      entries.push(`{"ok":${out},"sends":[${sends.join(",")}]}`);
+    }
+    return `[${entries.join(",")}]`;
+  }
 
   return {
     init(args: InitArgs): InitResponse {
@@ -124,10 +203,10 @@ export function exportMatWire(handlers: Handlers): MatWire {
 
     handle(req: HandleReq): string {
       const op = req.opName;
-      const spec = OPS.get(op);
-      if (!expected.has(op) || spec === undefined) {
-        throw { tag: "no-handler" } satisfies HandleErr;
+      if (op.startsWith(BATCH_PREFIX)) {
+        return batch(op.slice(BATCH_PREFIX.length), req.inJson);
       }
+      const spec = known(op);
       let inp: unknown;
       try {
         inp = JSON.parse(req.inJson);
@@ -139,15 +218,7 @@ export function exportMatWire(handlers: Handlers): MatWire {
         const val = `op '${op}': input must be a JSON object, got ${kindOf(inp)}`;
         throw { tag: "in-json-err", val } satisfies HandleErr;
       }
-      const ctx = new Ctx(op, expected.get(op) ?? null, transport);
-      let out: unknown;
-      try {
-        const method = table[spec.method] as (inp: unknown, ctx: Ctx) => unknown;
-        out = method.call(handlers, inp, ctx);
-      } catch (e) {
-        throw handlerError(op, spec.method, e);
-      }
-      return encode(op, out);
+      return run(op, spec.method, inp, new Ctx(op, expected.get(op) ?? null, transport));
     },
   };
 }
