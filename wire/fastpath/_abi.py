@@ -153,6 +153,9 @@ byte_vec_new = _fn(_nogil, "wasm_byte_vec_new", None, c_void_p, c_size_t, c_char
 # under load (a busy event loop holding the GIL) each hand-off is a wait.
 set_epoch_deadline = _fn(_nogil, "wasmtime_context_set_epoch_deadline", None, c_void_p, c_uint64)
 increment_epoch = _fn(_nogil, "wasmtime_engine_increment_epoch", None, c_void_p)
+instance_get_func = _fn(
+    _nogil, "wasmtime_component_instance_get_func", c_bool, c_void_p, c_void_p, c_void_p, c_void_p
+)
 val_new = _fn(_nogil, "wasmtime_component_val_new", c_void_p, c_void_p)
 val_delete = _fn(_nogil, "wasmtime_component_val_delete", None, c_void_p)
 error_new = _fn(_nogil, "wasmtime_error_new", c_void_p, c_char_p)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import weakref
 from collections.abc import Sequence
+from contextlib import suppress
 from ctypes import addressof, c_void_p
 from typing import Literal, NamedTuple, TypeAlias
 
 from wasmtime import Engine
+from wasmtime import _ffi as ffi
 from wasmtime._store import Storelike
 from wasmtime.component import Component, ExportIndex, Func, Instance
 
@@ -106,6 +107,19 @@ def _drop_results(*slots: _abi.ResultVal) -> None:
         slot.kind = _abi.BOOL
 
 
+def _request_template() -> ctypes.Array[_abi.Entry]:
+    entries = (_abi.Entry * 2)()
+    _fill_record(entries, _HANDLE_REQ_FIELDS, (b"", b""))
+    return entries
+
+
+# handle-req's two field names point at these module-level bytes: an instance's record
+# is a byte copy of the template (cheaper than filling one per fresh instance).
+_HANDLE_REQ_FIELDS = (b"op-name", b"in-json")
+_HANDLE_REQ = _request_template()
+_FuncStruct = type(ffi.wasmtime_component_func_t())
+
+
 class _InitArg:
     """The lowered-ready argument of ``init`` for one (version, ops): ctypes structures
     that the C API only reads, so every instance of a runtime shares one (they keep
@@ -149,9 +163,8 @@ class WitWireFuncs:
     """
 
     __slots__ = (
-        "__weakref__",
+        "_closed",
         "_ctx",
-        "_drop",
         "_handle_fn",
         "_handle_p",
         "_handle_res",
@@ -168,17 +181,23 @@ class WitWireFuncs:
         "_store",
     )
 
-    def __init__(self, store: Storelike, init: Func, handle: Func) -> None:
+    def __init__(
+        self,
+        store: Storelike,
+        init: ffi.wasmtime_component_func_t,
+        handle: ffi.wasmtime_component_func_t,
+    ) -> None:
+        """`init` and `handle`: the instance's func structs, owned by this object from
+        now on (their addresses are passed on every call)."""
+        self._closed = True  # until the result slots exist
         self._store = store
         self._ctx = c_void_p(_abi.context_address(store))
-        # Func structs are copied: their addresses are passed on every call.
-        self._init_fn = type(init._func).from_buffer_copy(init._func)
-        self._handle_fn = type(handle._func).from_buffer_copy(handle._func)
-        self._init_p = c_void_p(addressof(self._init_fn))
-        self._handle_p = c_void_p(addressof(self._handle_fn))
+        self._init_fn = init
+        self._handle_fn = handle
+        self._init_p = c_void_p(addressof(init))
+        self._handle_p = c_void_p(addressof(handle))
 
-        entries = (_abi.Entry * 2)()
-        _fill_record(entries, (b"op-name", b"in-json"), (b"", b""))
+        entries = _HANDLE_REQ.__class__.from_buffer_copy(_HANDLE_REQ)
         self._req_entries = entries
         self._op = entries[0].val
         self._in = entries[1].val
@@ -189,7 +208,13 @@ class WitWireFuncs:
         self._handle_res = _abi.ResultVal()
         self._init_res_p = c_void_p(addressof(self._init_res))
         self._handle_res_p = c_void_p(addressof(self._handle_res))
-        self._drop = weakref.finalize(self, _drop_results, self._init_res, self._handle_res)
+        self._closed = False
+
+    def __del__(self) -> None:
+        # A safety net: the instance closes it (before its store) on every path.
+        if not self._closed:
+            with suppress(Exception):  # at interpreter exit: the process frees it anyway
+                self.close()
 
     @classmethod
     def resolve(cls, store: Storelike, instance: Instance) -> WitWireFuncs | None:
@@ -206,12 +231,14 @@ class WitWireFuncs:
             if func is None or describe_func(func.type(store)) != expected:
                 return None
             funcs.append(func)
-        return cls(store, funcs[0], funcs[1])
+        return cls(store, *(_FuncStruct.from_buffer_copy(f._func) for f in funcs))
 
     def close(self) -> None:
         """Free the last results now (they would go with this object); call before closing
         the store. The functions must not be called afterwards."""
-        self._drop()
+        if not self._closed:
+            self._closed = True
+            _drop_results(self._init_res, self._handle_res)
 
     def _context(self, store: Storelike) -> c_void_p:
         if store is self._store:
@@ -274,13 +301,15 @@ class WitWirePlan:
     """The fast-path decision for one component, made once (cache it with the
     compiled component); :meth:`bind` then costs two export lookups per instance."""
 
-    __slots__ = ("_handle_index", "_init_index", "imports_hostcall")
+    __slots__ = ("_handle_at", "_handle_index", "_init_at", "_init_index", "imports_hostcall")
 
     def __init__(
         self, init_index: ExportIndex, handle_index: ExportIndex, imports_hostcall: bool
     ) -> None:
-        self._init_index = init_index
+        self._init_index = init_index  # kept alive: the addresses below point into them
         self._handle_index = handle_index
+        self._init_at = c_void_p(_abi.address_of_pointer(init_index.ptr()))
+        self._handle_at = c_void_p(_abi.address_of_pointer(handle_index.ptr()))
         self.imports_hostcall = imports_hostcall
 
     @classmethod
@@ -298,8 +327,14 @@ class WitWirePlan:
         return cls(init, handle, imports_hostcall)
 
     def bind(self, store: Storelike, instance: Instance) -> WitWireFuncs:
-        init = instance.get_func(store, self._init_index)
-        handle = instance.get_func(store, self._handle_index)
-        if init is None or handle is None:
+        # The C API straight into the structs WitWireFuncs keeps: no Func wrappers.
+        inst = c_void_p(addressof(instance._instance))
+        ctx = c_void_p(_abi.context_address(store))
+        init = _FuncStruct()
+        handle = _FuncStruct()
+        if not (
+            _abi.instance_get_func(inst, ctx, self._init_at, addressof(init))
+            and _abi.instance_get_func(inst, ctx, self._handle_at, addressof(handle))
+        ):
             raise ValueError("instance is not of the component this plan was made for")
         return WitWireFuncs(store, init, handle)
