@@ -29,6 +29,7 @@ from typegraph.model import Limits, Materializer
 from .calls import CallPath, GuestCalls, HandleOutcome, InitOutcome
 from .engine import Engine
 from .errors import Overloaded, WireError
+from .fastpath.store import LeanStore
 from .guest_output import OutputPipe
 from .protocol import handle_error, init_error, trap_error
 from .slots import slot_error
@@ -79,8 +80,7 @@ class SandboxedInstance:
         self.where = where
         self.broken = False
         self.overflow = False  # a temporary instance beyond a pool's size (nested calls)
-        store = wasmtime.Store(engine.wasm)
-        store.set_limits(memory_size=limits.memory_bytes)
+        store = LeanStore(engine.wasm, limits.memory_bytes)
         if stdio is not None:  # None: the component imports no WASI (see imports_wasi)
             wasi = wasmtime.WasiConfig()
             wasi.stdout_file = stdio.stdout.path

@@ -156,6 +156,25 @@ increment_epoch = _fn(_nogil, "wasmtime_engine_increment_epoch", None, c_void_p)
 instance_get_func = _fn(
     _nogil, "wasmtime_component_instance_get_func", c_bool, c_void_p, c_void_p, c_void_p, c_void_p
 )
+# A store's making, in three GIL-keeping calls (see store.LeanStore); its freeing stays
+# on wasmtime-py's CDLL path: dropping a big guest's instances takes a while.
+store_new = _fn(
+    _nogil, "wasmtime_store_new", POINTER(ffi.wasmtime_store_t), c_void_p, c_void_p, c_void_p
+)
+store_context = _fn(
+    _nogil, "wasmtime_store_context", POINTER(ffi.wasmtime_context_t), POINTER(ffi.wasmtime_store_t)
+)
+store_limiter = _fn(
+    _nogil,
+    "wasmtime_store_limiter",
+    None,
+    POINTER(ffi.wasmtime_store_t),
+    ctypes.c_int64,
+    ctypes.c_int64,
+    ctypes.c_int64,
+    ctypes.c_int64,
+    ctypes.c_int64,
+)
 val_new = _fn(_nogil, "wasmtime_component_val_new", c_void_p, c_void_p)
 val_delete = _fn(_nogil, "wasmtime_component_val_delete", None, c_void_p)
 error_new = _fn(_nogil, "wasmtime_error_new", c_void_p, c_char_p)
@@ -195,8 +214,10 @@ def read_name(data: int | None, size: int) -> str:
 
 
 def context_address(store: Storelike) -> int:
-    """Address of the store's ``wasmtime_context_t``, stable for the store's life."""
-    return address_of_pointer(store._context())
+    """Address of the store's ``wasmtime_context_t``, stable for the store's life (a
+    LeanStore carries it)."""
+    known: int = getattr(store, "context_at", 0)
+    return known or address_of_pointer(store._context())
 
 
 def address_of_pointer(ptr: Any) -> int:
