@@ -31,15 +31,15 @@ from targets import Target, summary
 
 HERE = Path(__file__).resolve().parent
 CONNECTIONS = 8
-SERVERS = tuple(
-    Spec(k, k) for k in ("floor", "strawberry-cached", "strawberry", "wire-fresh", "wire-pooled")
-)
+_PLAIN = ("floor", "strawberry-cached", "strawberry", "wire-fresh", "wire-pooled")
+SERVERS = (*(Spec(k, k) for k in _PLAIN), Spec("wire-pooled-pinned", "wire-pooled", pin=True))
 LABELS = {
     "floor": "graphql-core + starlette, native resolver (floor)",
     "strawberry-cached": "strawberry, parse/validation caches on",
     "strawberry": "strawberry, defaults",
     "wire-fresh": "wire, examples/math as shipped (fresh instance per call)",
     "wire-pooled": "wire, same function on a pooled runtime",
+    "wire-pooled-pinned": "wire, pooled, --pin (the process on one CPU)",
 }
 WIRE_TYPEGRAPHS = {
     "wire-fresh": REPO / "examples" / "math" / "typegraph.py",
@@ -82,6 +82,8 @@ def start(spec: Spec) -> Child:
         cmd = [*wire_cli(), "serve", str(WIRE_TYPEGRAPHS[key]), "--port", "0"]
         if spec.processes > 1:
             cmd += ["--processes", str(spec.processes)]
+        if spec.pin:
+            cmd += ["--pin"]
         return Child(spec.name, cmd, r"^wire: serving .* at (http://\S+)")
     return Child(spec.name, [sys.executable, str(HERE / "peer_graphql.py"), key], r"(http://\S+)")
 
@@ -152,7 +154,7 @@ def report(results: dict[str, ServerResult], sizes: Sizes, generator: str) -> li
     verdicts = {"wire-fresh": fresh.verdict(), "wire-pooled": pooled.verdict()}
     rows = [
         [
-            LABELS[r.key],
+            LABELS[k],
             f"{rate[k]:,.0f}",
             f"{rate[k] / floor:.2f}",
             f"{rate[k] / cached:.2f}",

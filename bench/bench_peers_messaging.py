@@ -51,7 +51,12 @@ HERE = Path(__file__).resolve().parent
 NATS = os.environ.get("WIRE_BENCH_NATS", "nats://127.0.0.1:4222")
 ORDERS = HERE / "orders_py" / "typegraph.py"
 TRANSPORTS = {"core": "core NATS", "jetstream": "JetStream durable"}
-SYSTEMS = (Spec("plain", "plain"), Spec("faststream", "faststream"), Spec("wire", "wire"))
+SYSTEMS = (
+    Spec("plain", "plain"),
+    Spec("faststream", "faststream"),
+    Spec("wire", "wire"),
+    Spec("wire-pinned", "wire", pin=True),  # shown beside, no target of its own
+)
 PACED_RATE = 200.0  # orders/s for the latency phase: well below every system's capacity
 TARGET_RATE = 1.5  # wire / FastStream msgs/s, both transports (issue 11)
 
@@ -127,11 +132,13 @@ class Counter:
             raise RuntimeError(f"{what}: {got} of {n} outputs after {timeout:.0f} s") from None
 
 
-def label(key: str) -> str:
-    if key == "plain":
+def label(spec: Spec) -> str:
+    if spec.key == "plain":
         return "plain nats-py (floor)"
-    if key == "faststream":
+    if spec.key == "faststream":
         return f"FastStream {importlib.metadata.version('faststream')} (pydantic)"
+    if spec.pin:
+        return "wire --pin (one CPU)"
     return "wire (pooled Python guest, ctx.send)"
 
 
@@ -148,12 +155,14 @@ def start(spec: Spec, transport: str, prefix: str) -> Child:
         cmd = [*wire_cli(), "consume", str(ORDERS), "--broker", NATS]
         if processes > 1:
             cmd += ["--processes", str(processes)]
+        if spec.pin:
+            cmd += ["--pin"]
         env = {"WIRE_BENCH_ORDERS": prefix, "WIRE_BENCH_ORDERS_DURABLE": "1" if jetstream else ""}
-        return Child(label(key), cmd, r"^consuming:", env)
+        return Child(label(spec), cmd, r"^consuming:", env)
     cmd = [sys.executable, str(HERE / f"peer_{key}.py"), NATS, prefix]
     if jetstream:
         cmd += ["--stream", stream_name(key, prefix)]
-    return Child(label(key), cmd, r"^ready")
+    return Child(label(spec), cmd, r"^ready")
 
 
 async def publish(subject: str, n: int, jetstream: bool, rate: float = 0.0) -> dict[str, Any]:
@@ -249,7 +258,7 @@ def run(sizes: Sizes | None = None) -> dict[str, dict[str, SystemResult]]:
 def ratios(figures: Sequence[float]) -> list[str]:
     """wire's figure over the floor's and over FastStream's (`n/a` for a zero, e.g. CPU
     time below the clock's resolution in a quick run)."""
-    floor, faststream, wire = figures
+    floor, faststream, wire = figures[:3]
     return [f"{wire / f:.2f}" if f > 0 else "n/a" for f in (floor, faststream)]
 
 
@@ -260,7 +269,7 @@ def report(results: dict[str, dict[str, SystemResult]], sizes: Sizes) -> list[Ta
         f"{sizes.n} orders a flood, median of {sizes.rounds} interleaved round(s)"
     )
     names = [s.name for s in SYSTEMS]
-    header = ["transport, measure", *(label(s.key) for s in SYSTEMS), "wire/floor", "wire/FS"]
+    header = ["transport, measure", *(label(s) for s in SYSTEMS), "wire/floor", "wire/FS"]
     header.append("target")
     rows: list[list[str]] = []
     targets: list[Target] = []

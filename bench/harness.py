@@ -60,11 +60,12 @@ def print_table(title: str, rows: list[Row]) -> None:
 @dataclass(frozen=True)
 class Spec:
     """A system under test: `name` in the results, `key` which implementation, `processes`
-    for wire's `--processes` (1: the flag is not given)."""
+    for wire's `--processes` (1: the flag is not given), `pin` for wire's `--pin`."""
 
     name: str
     key: str
     processes: int = 1
+    pin: bool = False
 
 
 def quick() -> bool:

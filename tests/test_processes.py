@@ -36,6 +36,36 @@ def test_serve_spreads_connections_over_its_processes() -> None:
     assert server.output.count("wire: stopped") == 2  # both stopped cleanly
 
 
+def _cpus_of(pid: int) -> set[str]:
+    """The CPUs each of the process's threads may run on, as /proc lists them."""
+    cpus = set()
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            cpus |= {ln.split()[1] for ln in f if ln.startswith("Cpus_allowed_list:")}
+    return cpus
+
+
+def test_pin_keeps_each_serving_process_on_its_own_cpu() -> None:
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.fail("this test needs 2 CPUs")
+    with serve(MATH, "--processes", "2", "--pin") as server:
+        pids: set[int] = set()
+        deadline = time.monotonic() + 60
+        while len(pids) < 2 and time.monotonic() < deadline:
+            with httpx.Client() as fresh_connection:
+                body = fresh_connection.get(f"{server.url}/health").json()
+                pids.add(body["process"]["pid"])
+            # A request, so that the worker threads exist: they must be pinned too.
+            assert server.gql("{ add(a: 1, b: 2) }", path="math")["data"] == {"add": 3}
+        assert len(pids) == 2, f"only process(es) {pids} answered"
+        per_process = [_cpus_of(pid) for pid in sorted(pids)]
+        assert all(len(c) == 1 for c in per_process), per_process  # every thread, one CPU
+        assert per_process[0] != per_process[1], per_process
+        said = re.findall(r"wire: process (\d+) pinned to CPU (\d+)", server.output)
+        assert {int(p) for p, _ in said} == pids, server.output
+        assert {c for _, c in said} == {next(iter(c)) for c in per_process}
+
+
 def test_serve_refuses_the_embedded_broker_for_channels_across_processes() -> None:
     proc = subprocess.run(
         [str(WIRE), "serve", "--processes", "2", "--port", "0", str(FLOW)],
@@ -53,7 +83,7 @@ async def test_consume_shares_the_groups_between_its_processes() -> None:
     url, p, n = require("nats"), fresh("pc"), 200
     env = {**os.environ, **flow_env(p)}
     proc = subprocess.Popen(
-        [str(WIRE), "consume", str(FLOW), "--broker", url, "--processes", "2"],
+        [str(WIRE), "consume", str(FLOW), "--broker", url, "--processes", "2", "--pin"],
         env=env,
         stderr=subprocess.PIPE,
         text=True,
@@ -81,5 +111,8 @@ async def test_consume_shares_the_groups_between_its_processes() -> None:
     proc.send_signal(signal.SIGTERM)
     rest = await asyncio.to_thread(proc.stderr.read)
     assert proc.wait(60) == 0
-    counts = [int(m) for m in re.findall(r"stopped after (\d+) message", "".join(lines) + rest)]
+    said = "".join(lines) + rest
+    counts = [int(m) for m in re.findall(r"stopped after (\d+) message", said)]
     assert len(counts) == 2 and sum(counts) >= n and min(counts) > 0, counts
+    cpus = re.findall(r"pinned to CPU (\d+)", said)  # --pin: one CPU each, not the same
+    assert len(cpus) == 2 and len(set(cpus)) == 2, said

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from . import console
+from . import console, processes
 from .errors import ImportFailed, ImportIncomplete, TypegraphLoadError, WireError
 from .telemetry import tracing
 
@@ -156,8 +156,6 @@ def _authorize_anonymous(gateway: Gateway, function: str) -> None:
 
 def _processes(ns: argparse.Namespace) -> int:
     """How many processes `--processes` / `WIRE_PROCESSES` asks for (1 in a child)."""
-    from . import processes
-
     if processes.index() is not None:
         return 1
     raw = ns.processes if ns.processes is not None else os.environ.get("WIRE_PROCESSES", "1")
@@ -171,8 +169,6 @@ def _processes(ns: argparse.Namespace) -> int:
 
 
 def _as_processes(n: int, argv: list[str]) -> int:
-    from . import processes
-
     return processes.run(n, processes.strip_flag(argv, "--processes"))
 
 
@@ -215,12 +211,11 @@ def cmd_serve(ns: argparse.Namespace) -> int:
             return _as_processes(n, argv)
         finally:
             probe.close()
+    processes.apply_pin(ns.pin)
     return serve([Path(p) for p in ns.typegraphs], config)
 
 
 def _argv_without(ns: argparse.Namespace, flag: str) -> list[str]:
-    from . import processes
-
     return processes.strip_flag(ns.argv, flag)
 
 
@@ -314,6 +309,7 @@ def parser() -> argparse.ArgumentParser:
         help="serve from N processes sharing the port, to use N cores (WIRE_PROCESSES, "
         "default 1; channels then need a shared broker)",
     )
+    processes.add_pin_flag(s)
     s.add_argument("--max-body-bytes", type=int, help="request size limit (WIRE_MAX_BODY_BYTES)")
     s.add_argument(
         "--production",

@@ -157,6 +157,7 @@ def cmd_consume(ns: argparse.Namespace) -> int:
             )
         return processes.run(n, processes.strip_flag(ns.argv, "--processes"))
 
+    processes.apply_pin(ns.pin)
     tracing.configure_from_env()
     metrics_sock = None
     if ns.metrics_port is not None:
@@ -216,6 +217,8 @@ def cmd_consume(ns: argparse.Namespace) -> int:
 
 
 def add_commands(sub: Any) -> None:
+    from .. import processes
+
     def broker_opt(s: argparse.ArgumentParser) -> None:
         s.add_argument("--broker", help=f"broker URL (default: ${ENV}, else memory://)")
 
@@ -247,6 +250,7 @@ def add_commands(sub: Any) -> None:
         type=int,
         help="run N processes in the same consumer groups, to use N cores (default 1)",
     )
+    processes.add_pin_flag(s)
     s.add_argument(
         "--metrics-port",
         type=int,
