@@ -66,6 +66,18 @@ def test_pin_keeps_each_serving_process_on_its_own_cpu() -> None:
         assert {c for _, c in said} == {next(iter(c)) for c in per_process}
 
 
+def test_a_pin_setting_that_is_not_a_yes_or_no_is_refused() -> None:
+    proc = subprocess.run(
+        [str(WIRE), "serve", "--port", "0", str(MATH)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "WIRE_PIN": "sometimes"},
+    )
+    assert proc.returncode != 0
+    assert "WIRE_PIN must be 1 or 0, got 'sometimes'" in proc.stderr + proc.stdout
+
+
 def test_serve_refuses_the_embedded_broker_for_channels_across_processes() -> None:
     proc = subprocess.run(
         [str(WIRE), "serve", "--processes", "2", "--port", "0", str(FLOW)],

@@ -70,7 +70,12 @@ def pin_wanted(flag: bool | None) -> bool:
     """`--pin` if given, else `WIRE_PIN`."""
     if flag is not None:
         return flag
-    return os.environ.get(PIN, "").lower() in ("1", "true", "yes")
+    raw = os.environ.get(PIN, "").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    raise WireError(f"{PIN} must be 1 or 0, got {os.environ[PIN]!r}", where="wire")
 
 
 def pin_to_one_cpu() -> int:
