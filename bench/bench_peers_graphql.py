@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import loadgen
-from harness import Spec, print_grid, quick
+from harness import Spec, print_grid, quick, wire_flags
 from procs import REPO, Child, start_all, wire_cli
 from targets import Target, summary
 
@@ -79,11 +79,7 @@ class ServerResult:
 def start(spec: Spec) -> Child:
     key = spec.key
     if key in WIRE_TYPEGRAPHS:
-        cmd = [*wire_cli(), "serve", str(WIRE_TYPEGRAPHS[key]), "--port", "0"]
-        if spec.processes > 1:
-            cmd += ["--processes", str(spec.processes)]
-        if spec.pin:
-            cmd += ["--pin"]
+        cmd = [*wire_cli(), "serve", str(WIRE_TYPEGRAPHS[key]), "--port", "0", *wire_flags(spec)]
         return Child(spec.name, cmd, r"^wire: serving .* at (http://\S+)")
     return Child(spec.name, [sys.executable, str(HERE / "peer_graphql.py"), key], r"(http://\S+)")
 

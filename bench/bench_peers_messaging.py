@@ -42,7 +42,7 @@ from typing import Any
 
 import nats
 import orjson
-from harness import Spec, print_grid, quick
+from harness import Spec, print_grid, quick, wire_flags
 from nats.aio.msg import Msg
 from procs import Child, start_all, wire_cli
 from targets import Target, summary
@@ -150,13 +150,9 @@ def stream_name(key: str, prefix: str) -> str:
 
 
 def start(spec: Spec, transport: str, prefix: str) -> Child:
-    jetstream, key, processes = transport == "jetstream", spec.key, spec.processes
+    jetstream, key = transport == "jetstream", spec.key
     if key == "wire":
-        cmd = [*wire_cli(), "consume", str(ORDERS), "--broker", NATS]
-        if processes > 1:
-            cmd += ["--processes", str(processes)]
-        if spec.pin:
-            cmd += ["--pin"]
+        cmd = [*wire_cli(), "consume", str(ORDERS), "--broker", NATS, *wire_flags(spec)]
         env = {"WIRE_BENCH_ORDERS": prefix, "WIRE_BENCH_ORDERS_DURABLE": "1" if jetstream else ""}
         return Child(label(spec), cmd, r"^consuming:", env)
     cmd = [sys.executable, str(HERE / f"peer_{key}.py"), NATS, prefix]

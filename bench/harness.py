@@ -68,6 +68,13 @@ class Spec:
     pin: bool = False
 
 
+def wire_flags(spec: Spec) -> list[str]:
+    """The `wire serve` / `wire consume` flags `spec` asks for."""
+    return (["--processes", str(spec.processes)] if spec.processes > 1 else []) + (
+        ["--pin"] if spec.pin else []
+    )
+
+
 def quick() -> bool:
     """`WIRE_BENCH_QUICK=1`: every part with a small N and one round (a smoke run)."""
     return os.environ.get("WIRE_BENCH_QUICK", "") not in ("", "0")

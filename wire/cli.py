@@ -200,6 +200,7 @@ def cmd_serve(ns: argparse.Namespace) -> int:
         jwt_issuer=ns.jwt_issuer,
     )
     n = _processes(ns)
+    pin = processes.pin_wanted(ns.pin)
     if n > 1:
         from .http.serve import bind
 
@@ -211,7 +212,7 @@ def cmd_serve(ns: argparse.Namespace) -> int:
             return _as_processes(n, argv)
         finally:
             probe.close()
-    processes.apply_pin(ns.pin)
+    processes.apply_pin(pin)
     return serve([Path(p) for p in ns.typegraphs], config)
 
 

@@ -58,16 +58,17 @@ def add_pin_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def apply_pin(flag: bool | None) -> None:
-    """`--pin` / `WIRE_PIN`: this process (a serving or consuming one) on one CPU, said on
-    stderr."""
-    if pin_wanted(flag):
+def apply_pin(wanted: bool) -> None:
+    """What `pin_wanted` said: this process (a serving or consuming one) on one CPU, said
+    on stderr."""
+    if wanted:
         cpu = pin_to_one_cpu()
         print(f"wire: process {os.getpid()} pinned to CPU {cpu}", file=sys.stderr, flush=True)
 
 
 def pin_wanted(flag: bool | None) -> bool:
-    """`--pin` if given, else `WIRE_PIN`."""
+    """`--pin` if given, else `WIRE_PIN`: read before any process is started, so that a
+    bad value fails once, not in every child."""
     if flag is not None:
         return flag
     raw = os.environ.get(PIN, "").strip().lower()

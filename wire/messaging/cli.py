@@ -141,6 +141,7 @@ def cmd_consume(ns: argparse.Namespace) -> int:
     from .service import MessagingService
 
     start_timeout = broker_timeout()  # a bad value fails before anything is built
+    pin = processes.pin_wanted(ns.pin)
     n = 1 if processes.index() is not None else int(ns.processes or 1)
     if n > 1:
         if make_broker(ns.broker).scheme == "memory":
@@ -157,7 +158,7 @@ def cmd_consume(ns: argparse.Namespace) -> int:
             )
         return processes.run(n, processes.strip_flag(ns.argv, "--processes"))
 
-    processes.apply_pin(ns.pin)
+    processes.apply_pin(pin)
     tracing.configure_from_env()
     metrics_sock = None
     if ns.metrics_port is not None:
