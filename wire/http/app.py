@@ -32,6 +32,7 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -51,6 +52,23 @@ from .typegraphs import Typegraphs
 log = logging.getLogger("wire.serve")
 
 RESERVED_PATHS = ("health", "metrics", "_wire")
+
+
+class _TypegraphName(Convertor[str]):
+    """A path segment that is none of the server's own one-segment paths: the GraphQL
+    route comes first, so a query does not try every other route's pattern (starlette
+    matches them in turn)."""
+
+    regex = r"(?!(?:health|metrics|favicon\.ico)$)[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("typegraph", _TypegraphName())
 
 
 class ORJSONResponse(JSONResponse):
@@ -78,12 +96,11 @@ class HttpError(Exception):
 async def read_body(request: Request, limit: int, timeout: float) -> bytes:
     """The request body; 413 as soon as it is known to exceed `limit` bytes, 408 when it
     is not all in within `timeout` seconds. `ClientDisconnect` when the client goes away."""
-    too_large = HttpError(413, "request_too_large", f"the request body exceeds {limit} bytes")
     declared = request.headers.get("content-length")
     if declared is not None:
         try:
             if int(declared) > limit:
-                raise too_large
+                raise _too_large(limit)
         except ValueError:
             raise HttpError(400, "bad_request", "Content-Length is not a number") from None
     chunks: list[bytes] = []
@@ -93,7 +110,7 @@ async def read_body(request: Request, limit: int, timeout: float) -> bytes:
             async for chunk in request.stream():
                 size += len(chunk)
                 if size > limit:
-                    raise too_large
+                    raise _too_large(limit)
                 chunks.append(chunk)
     except TimeoutError:
         raise HttpError(
@@ -104,6 +121,10 @@ async def read_body(request: Request, limit: int, timeout: float) -> bytes:
             {"Connection": "close"},  # the rest of the body may still come: not read
         ) from None
     return b"".join(chunks)
+
+
+def _too_large(limit: int) -> HttpError:
+    return HttpError(413, "request_too_large", f"the request body exceeds {limit} bytes")
 
 
 def _json_object(raw: Any, what: str) -> dict[str, Any] | None:
@@ -301,13 +322,13 @@ def create_app(
 
     return Starlette(
         routes=[
+            Route("/{name:typegraph}", graphql_endpoint, methods=["GET", "POST"]),
             Route("/", index),
             Route("/health", health),
             Route("/metrics", metrics),
             Route("/favicon.ico", favicon),
             Route("/{name}/asyncapi.json", asyncapi_document),
             Route(graphiql.ASSET_PREFIX + "{asset}", asset),
-            Route("/{name}", graphql_endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/{name}", websocket),
         ],
         lifespan=lifespan,
