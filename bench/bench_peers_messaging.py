@@ -237,12 +237,19 @@ async def run_transport(
     finally:
         for child in children.values():
             child.stop()
-        if jetstream:
-            js = nc.jetstream()
-            for k in keys:
-                with contextlib.suppress(Exception):
-                    await js.delete_stream(stream_name(specs[k].key, prefixes[k]))
+        await delete_streams(nc, f"_bench_peers_{run}_")
         await nc.close()
+
+
+async def delete_streams(nc: nats.NATS, marker: str) -> None:
+    """Delete the JetStream streams of one run (their names hold `marker`): the orders'
+    streams and wire's dead-letter ones (kept durable on either transport), so that runs
+    do not pile streams up on the shared server."""
+    js = nc.jetstream()
+    with contextlib.suppress(Exception):
+        for info in await js.streams_info():
+            if marker in info.config.name:
+                await js.delete_stream(info.config.name)
 
 
 def run(sizes: Sizes | None = None) -> dict[str, dict[str, SystemResult]]:
