@@ -55,7 +55,7 @@ class Sizes:
 
     @classmethod
     def default(cls) -> Sizes:
-        return cls(1.0, 1, False) if quick() else cls(3.0, 3, True)
+        return cls(1.0, 1, False) if quick() else cls(3.0, 5, True)
 
 
 @dataclass

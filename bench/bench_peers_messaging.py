@@ -73,7 +73,7 @@ class Sizes:
         if quick():
             return cls(n=200, rounds=1, paced=20, warmup=20)
         n = int(os.environ.get("WIRE_BENCH_MESSAGES", "10000"))
-        return cls(n=n, rounds=3, paced=400, warmup=200)
+        return cls(n=n, rounds=5, paced=400, warmup=200)
 
 
 @dataclass
