@@ -246,9 +246,13 @@ async def delete_streams(nc: nats.NATS, marker: str) -> None:
     streams and wire's dead-letter ones (kept durable on either transport), so that runs
     do not pile streams up on the shared server."""
     js = nc.jetstream()
-    with contextlib.suppress(Exception):
-        for info in await js.streams_info():
-            if marker in info.config.name:
+    try:
+        streams = await js.streams_info()
+    except Exception:
+        return
+    for info in streams:
+        if marker in info.config.name:
+            with contextlib.suppress(Exception):  # one that fails leaves the rest to go
                 await js.delete_stream(info.config.name)
 
 
